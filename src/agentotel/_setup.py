@@ -1,0 +1,210 @@
+"""``agentotel.instrument()``: providers, pipeline and instrumentors in one call."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+from agentotel import _config, _safety, semconv
+from agentotel.instrumentation import REGISTRY
+
+_log = logging.getLogger("agentotel")
+_lock = threading.Lock()
+_current: Instrumentation | None = None
+
+THIRD_PARTY_GROUP = "agentotel.instrumentors"
+
+
+@dataclass
+class Instrumentation:
+    """What :func:`instrument` did; ``uninstrument()`` undoes all of it."""
+
+    settings: _config.Settings
+    tracer_provider: Any
+    meter_provider: Any
+    instrumentors: dict[str, Any] = field(default_factory=dict)
+    owns_providers: bool = False
+
+    @property
+    def names(self) -> list[str]:
+        """Short names of the instrumentors that are active."""
+        return sorted(self.instrumentors)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        flush = getattr(self.tracer_provider, "force_flush", None)
+        return bool(flush(timeout_millis)) if callable(flush) else True
+
+    def uninstrument(self) -> None:
+        global _current
+        with _lock:
+            for name, instrumentor in list(self.instrumentors.items()):
+                try:
+                    instrumentor.uninstrument()
+                except Exception as exc:
+                    _safety.report(f"uninstrument.{name}", exc)
+            self.instrumentors.clear()
+            if _current is self:
+                _current = None
+
+
+def _service_name() -> str:
+    name = os.environ.get("OTEL_SERVICE_NAME")
+    if name:
+        return name
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    base = os.path.basename(argv0)
+    if base.endswith(".py"):
+        base = base[:-3]
+    return base or "unknown_service:python"
+
+
+def _resource(service_name: str | None) -> Resource:
+    attrs: dict[str, Any] = {semconv.SERVICE_NAME: service_name or _service_name()}
+    try:
+        from agentotel._resource import run_resource_attributes
+
+        attrs.update(run_resource_attributes())
+    except ImportError:
+        pass
+    # Resource.create merges OTEL_RESOURCE_ATTRIBUTES and the SDK's detectors.
+    return Resource.create(attrs)
+
+
+def _endpoint_configured() -> bool:
+    return bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+
+
+def _build_tracer_provider(service_name: str | None) -> TracerProvider:
+    from agentotel import _pipeline
+
+    provider = TracerProvider(resource=_resource(service_name))
+    for processor in _pipeline.default_processors(_endpoint_configured()):
+        provider.add_span_processor(processor)
+    return provider
+
+
+def _build_meter_provider(resource: Resource) -> Any:
+    from agentotel import _pipeline
+
+    return _pipeline.default_meter_provider(resource, _endpoint_configured())
+
+
+def _is_sdk_provider(provider: Any) -> bool:
+    return not type(provider).__name__.startswith(("Proxy", "NoOp", "_Proxy"))
+
+
+def _wanted(name: str, settings: _config.Settings, only: set[str] | None) -> bool:
+    if only is not None and name not in only:
+        return False
+    disabled = settings.disabled
+    return name not in disabled and f"agentotel_{name}" not in disabled
+
+
+def _load(target: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def instrument(
+    *,
+    tracer_provider: Any = None,
+    meter_provider: Any = None,
+    logger_provider: Any = None,
+    service_name: str | None = None,
+    capture_content: bool | str | None = None,
+    max_content_length: int | None = None,
+    redact: _config.Redactor | None = None,
+    libraries: list[str] | None = None,
+    **options: Any,
+) -> Instrumentation:
+    """Instrument every supported library that is installed, and set up OpenTelemetry if needed.
+
+    With no providers given and none configured globally, agentotel creates a
+    TracerProvider (service name from ``OTEL_SERVICE_NAME`` or the script
+    name) exporting over OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set, and
+    to the local trace store otherwise. A second call returns the first handle.
+    ``libraries`` limits instrumentation to the given short names.
+    """
+    global _current
+    with _lock:
+        if _current is not None:
+            return _current
+        settings = _config.from_env(
+            content=capture_content,
+            max_content_length=max_content_length,
+            redact=redact,
+            **options,
+        )
+        owns = False
+        if tracer_provider is None:
+            existing = trace.get_tracer_provider()
+            if _is_sdk_provider(existing):
+                tracer_provider = existing
+            else:
+                tracer_provider = _build_tracer_provider(service_name)
+                trace.set_tracer_provider(tracer_provider)
+                owns = True
+        if meter_provider is None:
+            existing_meter = metrics.get_meter_provider()
+            if _is_sdk_provider(existing_meter):
+                meter_provider = existing_meter
+            elif owns:
+                meter_provider = _build_meter_provider(tracer_provider.resource)
+                if meter_provider is not None:
+                    metrics.set_meter_provider(meter_provider)
+        handle = Instrumentation(settings, tracer_provider, meter_provider, owns_providers=owns)
+        only = set(libraries) if libraries is not None else None
+        kwargs = {
+            "tracer_provider": tracer_provider,
+            "meter_provider": meter_provider,
+            "logger_provider": logger_provider,
+            "settings": settings,
+        }
+        for name, (target, package) in REGISTRY.items():
+            if not _wanted(name, settings, only) or importlib.util.find_spec(package) is None:
+                continue
+            _start(handle, name, target, kwargs)
+        for ep in entry_points(group=THIRD_PARTY_GROUP):
+            if _wanted(ep.name, settings, only) and ep.name not in handle.instrumentors:
+                _start(handle, ep.name, ep.value, kwargs)
+        _current = handle
+        return handle
+
+
+def _start(handle: Instrumentation, name: str, target: str, kwargs: dict[str, Any]) -> None:
+    try:
+        instrumentor = _load(target)()
+        if instrumentor.is_instrumented_by_opentelemetry:
+            # Already instrumented on its own (e.g. by opentelemetry-instrument).
+            return
+        instrumentor.instrument(**kwargs)
+        if instrumentor.is_instrumented_by_opentelemetry:
+            handle.instrumentors[name] = instrumentor
+    except Exception as exc:
+        _log.warning("agentotel: could not instrument %s: %s", name, exc)
+
+
+def uninstrument() -> None:
+    """Undo :func:`instrument` (no-op when nothing is instrumented)."""
+    current = _current
+    if current is not None:
+        current.uninstrument()
+
+
+def current() -> Instrumentation | None:
+    """The active handle, if :func:`instrument` has run."""
+    return _current

@@ -1,0 +1,12 @@
+"""Patching: one subpackage per instrumented library, each a thin layer over ``telemetry``.
+
+``REGISTRY`` maps an instrumentor's short name to where its class lives and the
+import name of the library it needs; ``agentotel.instrument()`` reads it to find
+the libraries that are installed, without importing them.
+"""
+
+from __future__ import annotations
+
+REGISTRY: dict[str, tuple[str, str]] = {
+    "openai": ("agentotel.instrumentation.openai:OpenAIInstrumentor", "openai"),
+}

@@ -1,0 +1,501 @@
+"""Read GenAI facts out of openai requests and responses (no spans built here).
+
+Everything here is duck-typed: responses are read with ``getattr`` so older and
+newer SDK releases, compatible servers and malformed payloads degrade to fewer
+attributes instead of errors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from agentotel import semconv
+
+_HOST_PROVIDERS = {
+    "api.openai.com": semconv.PROVIDER_OPENAI,
+    "api.groq.com": semconv.PROVIDER_GROQ,
+    "api.deepseek.com": semconv.PROVIDER_DEEPSEEK,
+    "api.x.ai": semconv.PROVIDER_X_AI,
+    "api.mistral.ai": semconv.PROVIDER_MISTRAL,
+    "api.perplexity.ai": semconv.PROVIDER_PERPLEXITY,
+    "generativelanguage.googleapis.com": semconv.PROVIDER_GCP_GEMINI,
+}
+
+_FINISH = {
+    "stop": semconv.FINISH_STOP,
+    "end_turn": semconv.FINISH_STOP,
+    "length": semconv.FINISH_LENGTH,
+    "max_tokens": semconv.FINISH_LENGTH,
+    "max_output_tokens": semconv.FINISH_LENGTH,
+    "content_filter": semconv.FINISH_CONTENT_FILTER,
+    "tool_calls": semconv.FINISH_TOOL_CALL,
+    "function_call": semconv.FINISH_TOOL_CALL,
+}
+
+
+def given(value: Any) -> bool:
+    """False for ``None`` and the SDK's ``omit`` / ``NOT_GIVEN`` sentinels."""
+    return value is not None and type(value).__name__ not in ("Omit", "NotGiven")
+
+
+def field(obj: Any, name: str) -> Any:
+    """Read ``name`` from a pydantic model, a dict, or anything else; ``None`` if absent."""
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def finish_reason(raw: Any) -> str:
+    return _FINISH.get(raw, raw) if isinstance(raw, str) else semconv.FINISH_STOP
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def server_and_provider(instance: Any) -> tuple[str | None, int | None, str]:
+    """(server.address, server.port, gen_ai.provider.name) for the client behind a resource."""
+    client = getattr(instance, "_client", None)
+    url = getattr(client, "base_url", None)
+    host = getattr(url, "host", None)
+    port = getattr(url, "port", None)
+    if not isinstance(host, str) or not host:
+        return None, None, semconv.PROVIDER_OPENAI
+    if not isinstance(port, int):
+        scheme = getattr(url, "scheme", "https")
+        port = 443 if scheme == "https" else 80
+    if type(client).__name__.startswith(("AzureOpenAI", "AsyncAzureOpenAI")) or host.endswith(".openai.azure.com"):
+        provider = semconv.PROVIDER_AZURE_OPENAI
+    else:
+        provider = _HOST_PROVIDERS.get(host, semconv.PROVIDER_OPENAI)
+    return host, port, provider
+
+
+# -- request attributes -------------------------------------------------------
+
+_CHAT_PARAMS = (
+    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
+    ("seed", semconv.GEN_AI_REQUEST_SEED),
+)
+
+
+def chat_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    for key, name in _CHAT_PARAMS:
+        value = kwargs.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            attrs[name] = value
+    max_tokens = kwargs.get("max_completion_tokens")
+    if not isinstance(max_tokens, int):
+        max_tokens = kwargs.get("max_tokens")
+    if isinstance(max_tokens, int) and not isinstance(max_tokens, bool):
+        attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
+    stop = kwargs.get("stop")
+    if isinstance(stop, str):
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = (stop,)
+    elif isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(stop)
+    n = kwargs.get("n")
+    if isinstance(n, int) and n != 1:
+        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n
+    if kwargs.get("stream") is True:
+        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+    tier = kwargs.get("service_tier")
+    if isinstance(tier, str):
+        attrs[semconv.OPENAI_REQUEST_SERVICE_TIER] = tier
+    output_type = _output_type(kwargs.get("response_format"))
+    if output_type:
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = output_type
+    return attrs
+
+
+def _output_type(fmt: Any) -> str | None:
+    if not given(fmt):
+        return None
+    if isinstance(fmt, type):  # a pydantic model passed to .parse()
+        return semconv.OUTPUT_TYPE_JSON
+    kind = field(fmt, "type")
+    if kind in ("json_schema", "json_object"):
+        return semconv.OUTPUT_TYPE_JSON
+    if kind == "text":
+        return semconv.OUTPUT_TYPE_TEXT
+    return None
+
+
+def responses_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    for key, name in _CHAT_PARAMS[:2]:
+        value = kwargs.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            attrs[name] = value
+    max_tokens = kwargs.get("max_output_tokens")
+    if isinstance(max_tokens, int) and not isinstance(max_tokens, bool):
+        attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
+    if kwargs.get("stream") is True:
+        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+    tier = kwargs.get("service_tier")
+    if isinstance(tier, str):
+        attrs[semconv.OPENAI_REQUEST_SERVICE_TIER] = tier
+    conversation = kwargs.get("conversation")
+    conv_id = conversation if isinstance(conversation, str) else field(conversation, "id")
+    if isinstance(conv_id, str):
+        attrs[semconv.GEN_AI_CONVERSATION_ID] = conv_id
+    text = kwargs.get("text")
+    fmt = field(text, "format") if given(text) else None
+    if kwargs.get("text_format") is not None and given(kwargs.get("text_format")):
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = semconv.OUTPUT_TYPE_JSON
+    elif fmt is not None:
+        output_type = _output_type(fmt)
+        if output_type:
+            attrs[semconv.GEN_AI_OUTPUT_TYPE] = output_type
+    return attrs
+
+
+def embeddings_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    fmt = kwargs.get("encoding_format")
+    if isinstance(fmt, str):
+        attrs[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = (fmt,)
+    dims = kwargs.get("dimensions")
+    if isinstance(dims, int) and not isinstance(dims, bool):
+        attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dims
+    return attrs
+
+
+# -- responses ----------------------------------------------------------------
+
+
+def chat_response(inv: Any, response: Any) -> None:
+    """Fill an invocation from a ``ChatCompletion``."""
+    inv.response_id = _str(field(response, "id"))
+    inv.response_model = _str(field(response, "model"))
+    choices = field(response, "choices") or ()
+    reasons: list[str] = []
+    call_ids: list[str] = []
+    for choice in choices:
+        reason = field(choice, "finish_reason")
+        reasons.append(reason if isinstance(reason, str) else "")
+        for call in field(field(choice, "message"), "tool_calls") or ():
+            call_id = field(call, "id")
+            if isinstance(call_id, str):
+                call_ids.append(call_id)
+    if any(reasons):
+        inv.finish_reasons = reasons
+    if call_ids:
+        inv.tool_call_ids = call_ids
+    usage_chat(inv, field(response, "usage"))
+    inv.set(semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, _str(field(response, "system_fingerprint")))
+    inv.set(semconv.OPENAI_RESPONSE_SERVICE_TIER, _str(field(response, "service_tier")))
+    if inv.capture_content:
+        inv.output_messages = [chat_output_message(choice) for choice in choices]
+
+
+def usage_chat(inv: Any, usage: Any) -> None:
+    if usage is None:
+        return
+    inv.input_tokens = _int(field(usage, "prompt_tokens"))
+    inv.output_tokens = _int(field(usage, "completion_tokens"))
+    cached = _int(field(field(usage, "prompt_tokens_details"), "cached_tokens"))
+    if cached:
+        inv.cache_read_input_tokens = cached
+    reasoning = _int(field(field(usage, "completion_tokens_details"), "reasoning_tokens"))
+    if reasoning:
+        inv.reasoning_output_tokens = reasoning
+
+
+def usage_responses(inv: Any, usage: Any) -> None:
+    if usage is None:
+        return
+    inv.input_tokens = _int(field(usage, "input_tokens"))
+    inv.output_tokens = _int(field(usage, "output_tokens"))
+    cached = _int(field(field(usage, "input_tokens_details"), "cached_tokens"))
+    if cached:
+        inv.cache_read_input_tokens = cached
+    reasoning = _int(field(field(usage, "output_tokens_details"), "reasoning_tokens"))
+    if reasoning:
+        inv.reasoning_output_tokens = reasoning
+
+
+def responses_response(inv: Any, response: Any) -> None:
+    """Fill an invocation from a Responses API ``Response``."""
+    inv.response_id = _str(field(response, "id"))
+    inv.response_model = _str(field(response, "model"))
+    output = field(response, "output") or ()
+    call_ids = [
+        cid
+        for item in output
+        if field(item, "type") == "function_call" and isinstance(cid := field(item, "call_id"), str)
+    ]
+    if call_ids:
+        inv.tool_call_ids = call_ids
+    reason = responses_finish_reason(response, bool(call_ids))
+    inv.finish_reasons = [reason]
+    usage_responses(inv, field(response, "usage"))
+    inv.set(semconv.OPENAI_RESPONSE_SERVICE_TIER, _str(field(response, "service_tier")))
+    conversation = field(response, "conversation")
+    inv.set(semconv.GEN_AI_CONVERSATION_ID, _str(field(conversation, "id")))
+    if inv.capture_content:
+        inv.output_messages = [responses_output_message(output, reason)]
+
+
+def responses_finish_reason(response: Any, has_calls: bool) -> str:
+    status = field(response, "status")
+    if status == "incomplete":
+        reason = field(field(response, "incomplete_details"), "reason")
+        return finish_reason(reason) if isinstance(reason, str) else semconv.FINISH_LENGTH
+    if status == "failed":
+        return semconv.FINISH_ERROR
+    return semconv.FINISH_TOOL_CALL if has_calls else semconv.FINISH_STOP
+
+
+def embeddings_response(inv: Any, response: Any) -> None:
+    inv.response_model = _str(field(response, "model"))
+    usage = field(response, "usage")
+    inv.input_tokens = _int(field(usage, "prompt_tokens"))
+    data = field(response, "data") or ()
+    if data:
+        vector = field(data[0], "embedding")
+        if isinstance(vector, list):
+            inv.dimension_count = len(vector)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+# -- content (only when capture is on) ---------------------------------------
+
+
+def _parse_args(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _content_parts(content: Any) -> list[dict[str, Any]]:
+    if content is None or not given(content):
+        return []
+    if isinstance(content, str):
+        return [{"type": semconv.PART_TEXT, "content": content}]
+    parts: list[dict[str, Any]] = []
+    for part in content if isinstance(content, (list, tuple)) else [content]:
+        kind = field(part, "type")
+        if kind in ("text", "input_text", "output_text"):
+            parts.append({"type": semconv.PART_TEXT, "content": field(part, "text")})
+        elif kind == "refusal":
+            parts.append({"type": semconv.PART_TEXT, "content": field(part, "refusal")})
+        elif kind in ("image_url", "input_image"):
+            url = field(part, "image_url")
+            url = field(url, "url") if not isinstance(url, str) else url
+            parts.append(_uri_or_blob("image", url))
+        elif kind == "input_audio":
+            audio = field(part, "input_audio")
+            parts.append(
+                {
+                    "type": semconv.PART_BLOB,
+                    "modality": "audio",
+                    "mime_type": f"audio/{field(audio, 'format') or 'wav'}",
+                    "content": field(audio, "data"),
+                }
+            )
+        elif kind in ("file", "input_file"):
+            file = field(part, "file") or part
+            file_id = field(file, "file_id")
+            if file_id:
+                parts.append({"type": semconv.PART_FILE, "modality": "file", "file_id": file_id})
+            else:
+                parts.append({"type": "file", "content": field(file, "file_data")})
+        elif isinstance(part, str):
+            parts.append({"type": semconv.PART_TEXT, "content": part})
+        else:
+            parts.append({"type": kind or "unknown"})
+    return parts
+
+
+def _uri_or_blob(modality: str, url: Any) -> dict[str, Any]:
+    if isinstance(url, str) and url.startswith("data:"):
+        head, _, data = url.partition(",")
+        mime = head[5:].split(";")[0] or None
+        return {"type": semconv.PART_BLOB, "modality": modality, "mime_type": mime, "content": data}
+    return {"type": semconv.PART_URI, "modality": modality, "uri": url}
+
+
+def _role(role: Any) -> str:
+    if role == "developer":
+        return "system"
+    return role if isinstance(role, str) else "user"
+
+
+def chat_input_messages(messages: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if not given(messages):
+        return out
+    for message in messages:
+        role = _role(field(message, "role"))
+        parts = _content_parts(field(message, "content"))
+        if role == "tool":
+            parts = [
+                {
+                    "type": semconv.PART_TOOL_CALL_RESPONSE,
+                    "id": field(message, "tool_call_id"),
+                    "response": field(message, "content"),
+                }
+            ]
+        for call in field(message, "tool_calls") or ():
+            fn = field(call, "function")
+            parts.append(
+                {
+                    "type": semconv.PART_TOOL_CALL,
+                    "id": field(call, "id"),
+                    "name": field(fn, "name"),
+                    "arguments": _parse_args(field(fn, "arguments")),
+                }
+            )
+        entry: dict[str, Any] = {"role": role, "parts": parts}
+        name = field(message, "name")
+        if isinstance(name, str):
+            entry["name"] = name
+        out.append(entry)
+    return out
+
+
+def chat_output_message(choice: Any) -> dict[str, Any]:
+    message = field(choice, "message")
+    parts = _content_parts(field(message, "content"))
+    refusal = field(message, "refusal")
+    if isinstance(refusal, str):
+        parts.append({"type": semconv.PART_TEXT, "content": refusal})
+    for call in field(message, "tool_calls") or ():
+        fn = field(call, "function")
+        parts.append(
+            {
+                "type": semconv.PART_TOOL_CALL,
+                "id": field(call, "id"),
+                "name": field(fn, "name"),
+                "arguments": _parse_args(field(fn, "arguments")),
+            }
+        )
+    return {
+        "role": "assistant",
+        "parts": parts,
+        "finish_reason": finish_reason(field(choice, "finish_reason")),
+    }
+
+
+def tool_definitions(tools: Any) -> list[dict[str, Any]] | None:
+    if not given(tools) or not tools:
+        return None
+    out: list[dict[str, Any]] = []
+    for tool in tools:
+        kind = field(tool, "type") or "function"
+        fn = field(tool, "function")
+        source = fn if fn is not None else tool
+        entry: dict[str, Any] = {"type": kind, "name": field(source, "name")}
+        description = field(source, "description")
+        if description:
+            entry["description"] = description
+        parameters = field(source, "parameters")
+        if parameters is not None:
+            entry["parameters"] = parameters
+        out.append(entry)
+    return out
+
+
+def responses_input(
+    kwargs: Mapping[str, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """(input messages, system instructions) for a Responses API request."""
+    instructions = kwargs.get("instructions")
+    system = (
+        [{"type": semconv.PART_TEXT, "content": instructions}]
+        if isinstance(instructions, str)
+        else None
+    )
+    raw = kwargs.get("input")
+    if isinstance(raw, str):
+        return [{"role": "user", "parts": [{"type": semconv.PART_TEXT, "content": raw}]}], system
+    messages: list[dict[str, Any]] = []
+    if not given(raw) or raw is None:
+        return messages, system
+    for item in raw:
+        kind = field(item, "type")
+        if kind == "function_call":
+            messages.append(
+                {
+                    "role": "assistant",
+                    "parts": [
+                        {
+                            "type": semconv.PART_TOOL_CALL,
+                            "id": field(item, "call_id"),
+                            "name": field(item, "name"),
+                            "arguments": _parse_args(field(item, "arguments")),
+                        }
+                    ],
+                }
+            )
+        elif kind == "function_call_output":
+            messages.append(
+                {
+                    "role": "tool",
+                    "parts": [
+                        {
+                            "type": semconv.PART_TOOL_CALL_RESPONSE,
+                            "id": field(item, "call_id"),
+                            "response": field(item, "output"),
+                        }
+                    ],
+                }
+            )
+        elif kind == "reasoning":
+            messages.append({"role": "assistant", "parts": _reasoning_parts(item)})
+        elif kind in (None, "message"):
+            messages.append(
+                {
+                    "role": _role(field(item, "role")),
+                    "parts": _content_parts(field(item, "content")),
+                }
+            )
+        else:
+            messages.append({"role": "user", "parts": [{"type": kind}]})
+    return messages, system
+
+
+def _reasoning_parts(item: Any) -> list[dict[str, Any]]:
+    parts = []
+    for summary in field(item, "summary") or ():
+        text = field(summary, "text")
+        if isinstance(text, str):
+            parts.append({"type": semconv.PART_REASONING, "content": text})
+    return parts
+
+
+def responses_output_message(output: Any, reason: str) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = []
+    for item in output:
+        kind = field(item, "type")
+        if kind == "message":
+            parts.extend(_content_parts(field(item, "content")))
+        elif kind == "function_call":
+            parts.append(
+                {
+                    "type": semconv.PART_TOOL_CALL,
+                    "id": field(item, "call_id"),
+                    "name": field(item, "name"),
+                    "arguments": _parse_args(field(item, "arguments")),
+                }
+            )
+        elif kind == "reasoning":
+            parts.extend(_reasoning_parts(item))
+        elif isinstance(kind, str):
+            parts.append({"type": kind})
+    return {"role": "assistant", "parts": parts, "finish_reason": reason}

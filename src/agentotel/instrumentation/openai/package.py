@@ -1,0 +1,3 @@
+"""The openai releases this instrumentor supports."""
+
+_instruments = ("openai >= 1.40",)

@@ -1,0 +1,299 @@
+"""Wrappers around the openai resources. They build no spans: the handler does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+from agentotel import _safety, semconv
+from agentotel.instrumentation.openai import extract
+from agentotel.instrumentation.openai.stream import ChatAccumulator, ResponsesAccumulator
+from agentotel.telemetry import InferenceInvocation, TelemetryHandler
+from agentotel.telemetry.stream import Accumulator, AsyncStreamProxy, StreamProxy
+
+# Set while an instrumented call is in progress, so that SDK helpers calling
+# another instrumented method (``.stream()`` -> ``.create()``) yield one span.
+_in_call: ContextVar[bool] = ContextVar("agentotel_openai_in_call", default=False)
+
+Starter = Callable[[TelemetryHandler, Any, dict[str, Any]], InferenceInvocation]
+OnResponse = Callable[[InferenceInvocation, Any], None]
+MakeAccumulator = Callable[[bool], Accumulator]
+
+
+def _start_chat(
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any]
+) -> InferenceInvocation:
+    host, port, provider = extract.server_and_provider(instance)
+    model = kwargs.get("model")
+    inv = handler.inference(
+        provider,
+        model if isinstance(model, str) else None,
+        semconv.OP_CHAT,
+        host,
+        port,
+        extract.chat_request_attributes(kwargs),
+    )
+    if inv.capture_content:
+        inv.input_messages = extract.chat_input_messages(kwargs.get("messages"))
+        inv.tool_definitions = extract.tool_definitions(kwargs.get("tools"))
+    return inv
+
+
+def _start_completion(
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any]
+) -> InferenceInvocation:
+    host, port, provider = extract.server_and_provider(instance)
+    model = kwargs.get("model")
+    inv = handler.inference(
+        provider,
+        model if isinstance(model, str) else None,
+        semconv.OP_TEXT_COMPLETION,
+        host,
+        port,
+        extract.chat_request_attributes(kwargs),
+    )
+    prompt = kwargs.get("prompt")
+    if inv.capture_content and isinstance(prompt, str):
+        inv.input_messages = [
+            {"role": "user", "parts": [{"type": semconv.PART_TEXT, "content": prompt}]}
+        ]
+    return inv
+
+
+def _start_responses(
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any]
+) -> InferenceInvocation:
+    host, port, provider = extract.server_and_provider(instance)
+    model = kwargs.get("model")
+    inv = handler.inference(
+        provider,
+        model if isinstance(model, str) else None,
+        semconv.OP_CHAT,
+        host,
+        port,
+        extract.responses_request_attributes(kwargs),
+    )
+    if inv.capture_content:
+        inv.input_messages, inv.system_instructions = extract.responses_input(kwargs)
+        inv.tool_definitions = extract.tool_definitions(kwargs.get("tools"))
+    return inv
+
+
+def _start_embeddings(
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any]
+) -> InferenceInvocation:
+    host, port, provider = extract.server_and_provider(instance)
+    model = kwargs.get("model")
+    return handler.embeddings(
+        provider,
+        model if isinstance(model, str) else None,
+        host,
+        port,
+        extract.embeddings_request_attributes(kwargs),
+    )
+
+
+def _completion_response(inv: InferenceInvocation, response: Any) -> None:
+    inv.response_id = extract.field(response, "id")
+    inv.response_model = extract.field(response, "model")
+    choices = extract.field(response, "choices") or ()
+    reasons = [extract.field(c, "finish_reason") or "" for c in choices]
+    if any(reasons):
+        inv.finish_reasons = reasons
+    extract.usage_chat(inv, extract.field(response, "usage"))
+    if inv.capture_content:
+        inv.output_messages = [
+            {
+                "role": "assistant",
+                "parts": [{"type": semconv.PART_TEXT, "content": extract.field(c, "text")}],
+                "finish_reason": extract.finish_reason(extract.field(c, "finish_reason")),
+            }
+            for c in choices
+        ]
+
+
+def _unwrap_raw(result: Any) -> tuple[Any, bool]:
+    """For ``with_raw_response`` results, the parsed body (or ``None`` if not yet readable)."""
+    if hasattr(result, "http_response") and callable(getattr(result, "parse", None)):
+        if type(result).__name__ == "LegacyAPIResponse" and not getattr(result, "_stream", False):
+            return result.parse(), True
+        return None, True
+    return result, False
+
+
+def _is_stream(result: Any) -> bool:
+    return hasattr(result, "__next__") or hasattr(result, "__anext__")
+
+
+def make_wrapper(
+    handler: TelemetryHandler,
+    start: Starter,
+    on_response: OnResponse,
+    accumulator: MakeAccumulator | None,
+    is_async: bool,
+) -> Callable[..., Any]:
+    """Build a wrapt wrapper for one method; ``is_async`` for ``AsyncX`` resources."""
+
+    site = getattr(start, "__name__", "openai").lstrip("_")
+
+    def begin(instance: Any, kwargs: dict[str, Any]) -> InferenceInvocation | None:
+        if _in_call.get() or not is_instrumentation_enabled():
+            return None
+        try:
+            return start(handler, instance, kwargs)
+        except Exception as exc:
+            _safety.report(f"openai.{site}", exc)
+            return None
+
+    def finish(inv: InferenceInvocation, result: Any) -> Any:
+        try:
+            body, raw = _unwrap_raw(result)
+            if accumulator is not None and not raw and _is_stream(result):
+                acc = accumulator(inv.capture_content)
+                proxy = AsyncStreamProxy if hasattr(result, "__anext__") else StreamProxy
+                return proxy(result, inv, acc)
+            if body is not None:
+                on_response(inv, body)
+        except Exception as exc:
+            try:
+                _safety.report(f"openai.{site}.response", exc)
+            finally:
+                inv.stop()
+            return result
+        inv.stop()
+        return result
+
+    if is_async:
+
+        async def async_wrapper(
+            wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+        ) -> Any:
+            inv = begin(instance, kwargs)
+            if inv is None:
+                return await wrapped(*args, **kwargs)
+            token = _in_call.set(True)
+            inv.attach()
+            try:
+                result = await wrapped(*args, **kwargs)
+            except BaseException as exc:
+                inv.detach()
+                _in_call.reset(token)
+                inv.fail(exc)
+                raise
+            inv.detach()
+            _in_call.reset(token)
+            return finish(inv, result)
+
+        return async_wrapper
+
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        inv = begin(instance, kwargs)
+        if inv is None:
+            return wrapped(*args, **kwargs)
+        token = _in_call.set(True)
+        inv.attach()
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            inv.detach()
+            _in_call.reset(token)
+            inv.fail(exc)
+            raise
+        inv.detach()
+        _in_call.reset(token)
+        return finish(inv, result)
+
+    return wrapper
+
+
+_CHAT = "openai.resources.chat.completions.completions"
+_RESPONSES = "openai.resources.responses.responses"
+_EMBEDDINGS = "openai.resources.embeddings"
+_COMPLETIONS = "openai.resources.completions"
+
+
+def patches(handler: TelemetryHandler) -> list[tuple[str, str, Callable[..., Any]]]:
+    """(module, "Class.method", wrapper) for every method this instrumentor patches."""
+    out: list[tuple[str, str, Callable[..., Any]]] = []
+    for prefix, is_async in (("", False), ("Async", True)):
+        out += [
+            (
+                _CHAT,
+                f"{prefix}Completions.create",
+                make_wrapper(
+                    handler, _start_chat, extract.chat_response, ChatAccumulator, is_async
+                ),
+            ),
+            (
+                _CHAT,
+                f"{prefix}Completions.parse",
+                make_wrapper(handler, _start_chat, extract.chat_response, None, is_async),
+            ),
+            (
+                _RESPONSES,
+                f"{prefix}Responses.create",
+                make_wrapper(
+                    handler,
+                    _start_responses,
+                    extract.responses_response,
+                    ResponsesAccumulator,
+                    is_async,
+                ),
+            ),
+            (
+                _RESPONSES,
+                f"{prefix}Responses.parse",
+                make_wrapper(handler, _start_responses, extract.responses_response, None, is_async),
+            ),
+            (
+                _EMBEDDINGS,
+                f"{prefix}Embeddings.create",
+                make_wrapper(
+                    handler, _start_embeddings, extract.embeddings_response, None, is_async
+                ),
+            ),
+            (
+                _COMPLETIONS,
+                f"{prefix}Completions.create",
+                make_wrapper(
+                    handler, _start_completion, _completion_response, _legacy_acc, is_async
+                ),
+            ),
+        ]
+    return out
+
+
+class _LegacyAccumulator:
+    __slots__ = ("id", "model", "reasons", "usage")
+
+    def __init__(self) -> None:
+        self.id: Any = None
+        self.model: Any = None
+        self.reasons: dict[int, str] = {}
+        self.usage: Any = None
+
+    def feed(self, chunk: Any) -> None:
+        if self.id is None:
+            self.id = extract.field(chunk, "id")
+            self.model = extract.field(chunk, "model")
+        usage = extract.field(chunk, "usage")
+        if usage is not None:
+            self.usage = usage
+        for choice in extract.field(chunk, "choices") or ():
+            reason = extract.field(choice, "finish_reason")
+            if reason:
+                self.reasons[extract.field(choice, "index") or 0] = reason
+
+    def finish(self, inv: InferenceInvocation) -> None:
+        inv.response_id = self.id if isinstance(self.id, str) else None
+        inv.response_model = self.model if isinstance(self.model, str) else None
+        if self.reasons:
+            inv.finish_reasons = [self.reasons[i] for i in sorted(self.reasons)]
+        extract.usage_chat(inv, self.usage)
+
+
+def _legacy_acc(capture: bool) -> Accumulator:
+    return _LegacyAccumulator()

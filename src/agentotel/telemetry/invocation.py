@@ -1,0 +1,339 @@
+"""Invocation objects: one per GenAI operation, filled by a wrapper, ended by ``stop``/``fail``.
+
+An invocation owns one span. It is started by :class:`~agentotel.telemetry.TelemetryHandler`
+with the attributes known up front (samplers read them), collects what the
+response tells, and on ``stop()`` or ``fail()`` sets the end attributes in one
+call, ends the span exactly once and records the metrics. Its methods never
+raise: internal errors go to :mod:`agentotel._safety`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode
+
+from agentotel import _safety, semconv
+
+if TYPE_CHECKING:
+    from agentotel.telemetry.handler import TelemetryHandler
+
+
+def error_type_of(error: BaseException | str) -> str:
+    """The ``error.type`` value: a status code or type name as given, or the exception's qualified type."""
+    if isinstance(error, str):
+        return error
+    cls = type(error)
+    module = cls.__module__
+    if module in ("builtins", "__main__"):
+        return cls.__qualname__
+    # Prefer the public name: openai.RateLimitError rather than openai._exceptions.RateLimitError.
+    top = module.partition(".")[0]
+    package = sys.modules.get(top)
+    if package is not None and getattr(package, cls.__name__, None) is cls:
+        return f"{top}.{cls.__name__}"
+    return f"{module}.{cls.__qualname__}"
+
+
+class Invocation:
+    """Common state of every operation: the span, the clock, extra attributes, the outcome."""
+
+    __slots__ = (
+        "_ended",
+        "_handler",
+        "_start",
+        "_token",
+        "attributes",
+        "error_type",
+        "metric_attributes",
+        "operation",
+        "span",
+    )
+
+    def __init__(
+        self,
+        handler: TelemetryHandler,
+        operation: str,
+        span: Span,
+        metric_attributes: dict[str, Any],
+    ) -> None:
+        self._handler = handler
+        self.operation = operation
+        self.span = span
+        self.metric_attributes = metric_attributes
+        self.attributes: dict[str, Any] = {}
+        self.error_type: str | None = None
+        self._start = time.perf_counter()
+        self._ended = False
+        self._token: object | None = None
+
+    # -- context -------------------------------------------------------------
+    @property
+    def recording(self) -> bool:
+        return self.span.is_recording()
+
+    @property
+    def capture_content(self) -> bool:
+        """Whether extractors should build message content at all (skip the work when not)."""
+        return self._handler.settings.content.enabled and self.span.is_recording()
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def attach(self) -> None:
+        """Make the span current in this context (until :meth:`detach`)."""
+        if self._token is None:
+            self._token = otel_context.attach(trace.set_span_in_context(self.span))
+
+    def detach(self) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            try:
+                otel_context.detach(token)  # type: ignore[arg-type]
+            except Exception:
+                pass
+
+    def __enter__(self) -> Invocation:
+        self.attach()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        self.detach()
+        if exc is not None:
+            self.fail(exc)
+        else:
+            self.stop()
+
+    # -- outcome -------------------------------------------------------------
+    def set(self, key: str, value: Any) -> None:
+        """Set an attribute that goes on the span when it ends (ignored when ``None``)."""
+        if value is not None:
+            self.attributes[key] = value
+
+    def stop(self) -> None:
+        """End successfully. Safe to call more than once: only the first call counts."""
+        if self._ended:
+            return
+        self._ended = True
+        try:
+            self._finish()
+        except Exception as exc:  # pragma: no cover - exercised through forced failures
+            _safety.report(f"telemetry.{self.operation}.stop", exc)
+            self._end_span_quietly()
+
+    def fail(self, error: BaseException | str, description: str | None = None) -> None:
+        """End with ``error.type`` and ERROR status. Only the first stop/fail counts."""
+        if self._ended:
+            return
+        self._ended = True
+        try:
+            self.error_type = error_type_of(error)
+            span = self.span
+            if span.is_recording():
+                if isinstance(error, BaseException):
+                    span.record_exception(error)
+                    description = description or str(error) or self.error_type
+                span.set_status(Status(StatusCode.ERROR, description or self.error_type))
+            self._finish()
+        except Exception as exc:  # pragma: no cover
+            _safety.report(f"telemetry.{self.operation}.fail", exc)
+            self._end_span_quietly()
+
+    def _end_span_quietly(self) -> None:
+        try:
+            self.span.end()
+        except Exception:
+            pass
+
+    def _finish(self) -> None:
+        duration = time.perf_counter() - self._start
+        span = self.span
+        if self.error_type is not None:
+            self.metric_attributes[semconv.ERROR_TYPE] = self.error_type
+        if span.is_recording():
+            attrs = self.attributes
+            self._end_attributes(attrs)
+            if self.error_type is not None:
+                attrs[semconv.ERROR_TYPE] = self.error_type
+            if attrs:
+                span.set_attributes(attrs)
+            span.end()
+        self._record_metrics(duration)
+
+    # Subclasses add their end attributes and metrics.
+    def _end_attributes(self, attrs: dict[str, Any]) -> None:
+        return None
+
+    def _record_metrics(self, duration: float) -> None:
+        self._handler._record_duration(self.operation, duration, self.metric_attributes)
+
+
+class InferenceInvocation(Invocation):
+    """A model call: ``chat``, ``text_completion``, ``generate_content`` or ``embeddings``."""
+
+    __slots__ = (
+        "_chunks",
+        "_first_chunk",
+        "_last_chunk",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "dimension_count",
+        "finish_reasons",
+        "input_messages",
+        "input_tokens",
+        "output_messages",
+        "output_tokens",
+        "reasoning_output_tokens",
+        "response_id",
+        "response_model",
+        "system_instructions",
+        "tool_call_ids",
+        "tool_definitions",
+    )
+
+    def __init__(
+        self,
+        handler: TelemetryHandler,
+        operation: str,
+        span: Span,
+        metric_attributes: dict[str, Any],
+    ) -> None:
+        super().__init__(handler, operation, span, metric_attributes)
+        self.response_model: str | None = None
+        self.response_id: str | None = None
+        self.finish_reasons: Sequence[str] | None = None
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.cache_read_input_tokens: int | None = None
+        self.cache_creation_input_tokens: int | None = None
+        self.reasoning_output_tokens: int | None = None
+        self.dimension_count: int | None = None
+        self.input_messages: list[dict[str, Any]] | None = None
+        self.output_messages: list[dict[str, Any]] | None = None
+        self.system_instructions: list[dict[str, Any]] | None = None
+        self.tool_definitions: list[dict[str, Any]] | None = None
+        self.tool_call_ids: list[str] | None = None
+        self._first_chunk: float | None = None
+        self._last_chunk: float | None = None
+        self._chunks = 0
+
+    def chunk(self) -> None:
+        """Note that a streamed chunk arrived (for time-to-first-chunk and time-per-chunk)."""
+        now = time.perf_counter()
+        if self._first_chunk is None:
+            self._first_chunk = now
+        self._last_chunk = now
+        self._chunks += 1
+
+    def _end_attributes(self, attrs: dict[str, Any]) -> None:
+        if self.response_model is not None:
+            attrs[semconv.GEN_AI_RESPONSE_MODEL] = self.response_model
+        if self.response_id is not None:
+            attrs[semconv.GEN_AI_RESPONSE_ID] = self.response_id
+        if self.finish_reasons:
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = tuple(self.finish_reasons)
+        if self.input_tokens is not None:
+            attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] = self.input_tokens
+        if self.output_tokens is not None:
+            attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = self.output_tokens
+        if self.cache_read_input_tokens is not None:
+            attrs[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = self.cache_read_input_tokens
+        if self.cache_creation_input_tokens is not None:
+            attrs[self._handler.names.cache_creation_input_tokens] = (
+                self.cache_creation_input_tokens
+            )
+        if self.reasoning_output_tokens is not None:
+            attrs[semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = self.reasoning_output_tokens
+        if self.dimension_count is not None:
+            attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = self.dimension_count
+        handler = self._handler
+        if self.tool_call_ids:
+            handler._remember_tool_calls(self.tool_call_ids, self.span)
+        if handler.settings.content.enabled:
+            handler._content(self, attrs)
+
+    def _record_metrics(self, duration: float) -> None:
+        handler = self._handler
+        attrs = self.metric_attributes
+        if self.response_model is not None:
+            attrs[semconv.GEN_AI_RESPONSE_MODEL] = self.response_model
+        handler._record_duration(self.operation, duration, attrs)
+        handler._record_tokens(attrs, self.input_tokens, self.output_tokens)
+        first = self._first_chunk
+        if first is not None and self.error_type is None:
+            instruments = handler.instruments
+            if instruments is not None:
+                instruments.time_to_first_chunk.record(first - self._start, attrs)
+                if self._chunks > 1 and self._last_chunk is not None:
+                    per_chunk = (self._last_chunk - first) / (self._chunks - 1)
+                    instruments.time_per_output_chunk.record(per_chunk, attrs)
+
+
+class ToolInvocation(Invocation):
+    """A tool execution (``execute_tool``). Arguments and result are recorded only with content on."""
+
+    __slots__ = ("arguments", "result")
+
+    def __init__(
+        self,
+        handler: TelemetryHandler,
+        operation: str,
+        span: Span,
+        metric_attributes: dict[str, Any],
+    ) -> None:
+        super().__init__(handler, operation, span, metric_attributes)
+        self.arguments: Any = None
+        self.result: Any = None
+
+    def _end_attributes(self, attrs: dict[str, Any]) -> None:
+        if self._handler.settings.content.on_span:
+            handler = self._handler
+            if self.arguments is not None:
+                handler._content_attr(attrs, semconv.GEN_AI_TOOL_CALL_ARGUMENTS, self.arguments)
+            if self.result is not None:
+                handler._content_attr(attrs, semconv.GEN_AI_TOOL_CALL_RESULT, self.result)
+
+    def _record_metrics(self, duration: float) -> None:
+        self._handler._record_duration(self.operation, duration, self.metric_attributes)
+
+
+class AgentInvocation(Invocation):
+    """An agent run (``invoke_agent``) or a workflow (``invoke_workflow``)."""
+
+    __slots__ = (
+        "input_messages",
+        "input_tokens",
+        "output_messages",
+        "output_tokens",
+        "system_instructions",
+        "tool_definitions",
+    )
+
+    def __init__(
+        self,
+        handler: TelemetryHandler,
+        operation: str,
+        span: Span,
+        metric_attributes: dict[str, Any],
+    ) -> None:
+        super().__init__(handler, operation, span, metric_attributes)
+        self.input_messages: list[dict[str, Any]] | None = None
+        self.output_messages: list[dict[str, Any]] | None = None
+        self.system_instructions: list[dict[str, Any]] | None = None
+        self.tool_definitions: list[dict[str, Any]] | None = None
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+
+    def _end_attributes(self, attrs: dict[str, Any]) -> None:
+        if self.input_tokens is not None:
+            attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] = self.input_tokens
+        if self.output_tokens is not None:
+            attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = self.output_tokens
+        if self._handler.settings.content.on_span:
+            self._handler._content(self, attrs)

@@ -1,0 +1,154 @@
+"""Proxies that observe a streamed response and end its invocation exactly once.
+
+The proxy forwards everything to the library's stream object. It ends the
+invocation when the stream is exhausted, raises, is closed, leaves its
+``with`` block, or is garbage-collected unconsumed, whichever comes first. It
+never holds the span as the current context across iterations, so there is no
+context to detach in a different task or thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import wrapt
+
+from agentotel import _safety, semconv
+from agentotel.telemetry.invocation import InferenceInvocation
+
+
+class Accumulator(Protocol):
+    """Library-specific: sees each chunk, then fills the invocation at the end."""
+
+    def feed(self, chunk: Any) -> None: ...
+
+    def finish(self, inv: InferenceInvocation) -> None: ...
+
+
+def _finish(
+    inv: InferenceInvocation, acc: Accumulator, error: BaseException | None, how: str
+) -> None:
+    if inv.ended:
+        return
+    try:
+        acc.finish(inv)
+        if how != "exhausted":
+            inv.set(semconv.AGENTOTEL_STREAM_ENDED_BY, how)
+    except Exception as exc:
+        try:
+            _safety.report("stream.finish", exc)
+        finally:
+            # Strict mode re-raises; the span must still end.
+            _end(inv, error)
+        return
+    _end(inv, error)
+
+
+def _end(inv: InferenceInvocation, error: BaseException | None) -> None:
+    if error is None:
+        inv.stop()
+    else:
+        inv.fail(error)
+
+
+def _feed(inv: InferenceInvocation, acc: Accumulator, chunk: Any) -> None:
+    try:
+        inv.chunk()
+        acc.feed(chunk)
+    except Exception as exc:
+        _safety.report("stream.chunk", exc)
+
+
+class StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+    """Wraps a synchronous stream (an iterator with ``close`` and context-manager support)."""
+
+    def __init__(self, wrapped: Any, inv: InferenceInvocation, acc: Accumulator) -> None:
+        super().__init__(wrapped)
+        self._self_inv = inv
+        self._self_acc = acc
+
+    def __iter__(self) -> StreamProxy:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            chunk = self.__wrapped__.__next__()
+        except StopIteration:
+            _finish(self._self_inv, self._self_acc, None, "exhausted")
+            raise
+        except BaseException as exc:
+            _finish(self._self_inv, self._self_acc, exc, "error")
+            raise
+        _feed(self._self_inv, self._self_acc, chunk)
+        return chunk
+
+    def __enter__(self) -> StreamProxy:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(exc_type, exc, tb)
+        finally:
+            # An exception from the stream itself already failed the span in __next__;
+            # one raised by the caller's own code inside the block is not the model's.
+            _finish(self._self_inv, self._self_acc, None, "closed")
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            _finish(self._self_inv, self._self_acc, None, "closed")
+
+    def __del__(self) -> None:
+        inv = getattr(self, "_self_inv", None)
+        if inv is not None and not inv.ended:
+            _finish(inv, self._self_acc, None, "abandoned")
+
+
+class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+    """Wraps an asynchronous stream (an async iterator with ``close``/async context support)."""
+
+    def __init__(self, wrapped: Any, inv: InferenceInvocation, acc: Accumulator) -> None:
+        super().__init__(wrapped)
+        self._self_inv = inv
+        self._self_acc = acc
+
+    def __aiter__(self) -> AsyncStreamProxy:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            chunk = await self.__wrapped__.__anext__()
+        except StopAsyncIteration:
+            _finish(self._self_inv, self._self_acc, None, "exhausted")
+            raise
+        except BaseException as exc:
+            _finish(self._self_inv, self._self_acc, exc, "error")
+            raise
+        _feed(self._self_inv, self._self_acc, chunk)
+        return chunk
+
+    async def __aenter__(self) -> AsyncStreamProxy:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
+        finally:
+            _finish(self._self_inv, self._self_acc, None, "closed")
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            _finish(self._self_inv, self._self_acc, None, "closed")
+
+    async def aclose(self) -> None:
+        await self.close()
+
+    def __del__(self) -> None:
+        inv = getattr(self, "_self_inv", None)
+        if inv is not None and not inv.ended:
+            _finish(inv, self._self_acc, None, "abandoned")

@@ -1,0 +1,3 @@
+"""The installed agentotel version."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,77 @@
+"""Shared fixtures: in-memory span and metric pipelines that never touch global providers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from agentotel import _safety
+
+
+@pytest.fixture
+def span_exporter() -> InMemorySpanExporter:
+    return InMemorySpanExporter()
+
+
+@pytest.fixture
+def tracer_provider(span_exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(span_exporter))
+    yield provider
+    provider.shutdown()
+
+
+@pytest.fixture
+def metric_reader() -> InMemoryMetricReader:
+    return InMemoryMetricReader()
+
+
+@pytest.fixture
+def meter_provider(metric_reader: InMemoryMetricReader) -> Iterator[MeterProvider]:
+    provider = MeterProvider(metric_readers=[metric_reader])
+    yield provider
+    provider.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _reset_safety() -> Iterator[None]:
+    _safety.reset()
+    yield
+    _safety.reset()
+
+
+def metric_points(reader: InMemoryMetricReader) -> dict[str, list[object]]:
+    """Metric name -> data points, from one collection."""
+    data = reader.get_metrics_data()
+    out: dict[str, list[object]] = {}
+    if data is None:
+        return out
+    for rm in data.resource_metrics:
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                out.setdefault(metric.name, []).extend(metric.data.data_points)
+    return out
+
+
+def tree(spans: tuple[ReadableSpan, ...] | list[ReadableSpan]) -> list[str]:
+    """Render spans as indented names (children sorted by start time) for whole-tree asserts."""
+    by_parent: dict[int | None, list[ReadableSpan]] = {}
+    ids = {s.context.span_id for s in spans if s.context is not None}
+    for s in spans:
+        parent = s.parent.span_id if s.parent is not None and s.parent.span_id in ids else None
+        by_parent.setdefault(parent, []).append(s)
+    lines: list[str] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for s in sorted(by_parent.get(parent, []), key=lambda x: x.start_time or 0):
+            lines.append("  " * depth + s.name)
+            walk(s.context.span_id if s.context is not None else None, depth + 1)
+
+    walk(None, 0)
+    return lines
