@@ -115,17 +115,32 @@ def _completion_response(inv: InferenceInvocation, response: Any) -> None:
         ]
 
 
-def _unwrap_raw(result: Any) -> tuple[Any, bool]:
-    """For ``with_raw_response`` results, the parsed body (or ``None`` if not yet readable)."""
-    if hasattr(result, "http_response") and callable(getattr(result, "parse", None)):
-        if type(result).__name__ == "LegacyAPIResponse" and not getattr(result, "_stream", False):
-            return result.parse(), True
-        return None, True
-    return result, False
+_BODY, _STREAM, _ASYNC_STREAM, _RAW = 0, 1, 2, 3
+_kinds: dict[type, int] = {}
 
 
-def _is_stream(result: Any) -> bool:
-    return hasattr(result, "__next__") or hasattr(result, "__anext__")
+def _kind(result: Any) -> int:
+    """What a method returned, decided once per class (hasattr on models is not free)."""
+    cls = type(result)
+    kind = _kinds.get(cls)
+    if kind is None:
+        if hasattr(cls, "__anext__"):
+            kind = _ASYNC_STREAM
+        elif hasattr(cls, "__next__"):
+            kind = _STREAM
+        elif hasattr(cls, "http_response") or hasattr(result, "http_response"):
+            kind = _RAW
+        else:
+            kind = _BODY
+        _kinds[cls] = kind
+    return kind
+
+
+def _raw_body(result: Any) -> Any:
+    """For ``with_raw_response`` results, the parsed body (``None`` when not yet readable)."""
+    if type(result).__name__ == "LegacyAPIResponse" and not getattr(result, "_stream", False):
+        return result.parse()
+    return None
 
 
 def make_wrapper(
@@ -150,13 +165,17 @@ def make_wrapper(
 
     def finish(inv: InferenceInvocation, result: Any) -> Any:
         try:
-            body, raw = _unwrap_raw(result)
-            if accumulator is not None and not raw and _is_stream(result):
+            kind = _kind(result)
+            if kind == _BODY:
+                on_response(inv, result)
+            elif kind == _RAW:
+                body = _raw_body(result)
+                if body is not None:
+                    on_response(inv, body)
+            elif accumulator is not None:
                 acc = accumulator(inv.capture_content)
-                proxy = AsyncStreamProxy if hasattr(result, "__anext__") else StreamProxy
+                proxy = AsyncStreamProxy if kind == _ASYNC_STREAM else StreamProxy
                 return proxy(result, inv, acc)
-            if body is not None:
-                on_response(inv, body)
         except Exception as exc:
             try:
                 _safety.report(f"openai.{site}.response", exc)
