@@ -74,7 +74,11 @@ def default_meter_provider(resource: Any, endpoint: bool) -> Any:
         _log.info("agentotel: install opentelemetry-exporter-otlp-proto-http to export metrics")
         return None
     from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
-    reader = PeriodicExportingMetricReader(OTLPMetricExporter())
-    return MeterProvider(resource=resource, metric_readers=[reader])
+    from agentotel.telemetry import fastmetrics
+
+    fast = fastmetrics.FastMeter()
+    reader = fastmetrics.FastMetricReader(OTLPMetricExporter(), fast, resource)
+    provider = MeterProvider(resource=resource, metric_readers=[reader])
+    fastmetrics.register(provider, fast)
+    return provider

@@ -16,7 +16,9 @@ def make(tracer_provider, meter_provider, **kw):  # type: ignore[no-untyped-def]
     return TelemetryHandler(tracer_provider, meter_provider, settings=_config.Settings(**kw))
 
 
-def test_inference_span_shape_and_metrics(tracer_provider, meter_provider, span_exporter, metric_reader):  # type: ignore[no-untyped-def]
+def test_inference_span_shape_and_metrics(
+    tracer_provider, meter_provider, span_exporter, metric_reader
+):  # type: ignore[no-untyped-def]
     handler = make(tracer_provider, meter_provider)
     inv = handler.inference("openai", "gpt-4o", server_address="api.openai.com", server_port=443)
     inv.response_model = "gpt-4o-2024-08-06"
@@ -38,7 +40,9 @@ def test_inference_span_shape_and_metrics(tracer_provider, meter_provider, span_
     (duration,) = points["gen_ai.client.operation.duration"]
     assert duration.attributes[semconv.GEN_AI_RESPONSE_MODEL] == "gpt-4o-2024-08-06"  # type: ignore[attr-defined]
     assert list(duration.explicit_bounds) == list(semconv.DURATION_BUCKETS)  # type: ignore[attr-defined]
-    tokens = {p.attributes[semconv.GEN_AI_TOKEN_TYPE]: p.sum for p in points["gen_ai.client.token.usage"]}  # type: ignore[attr-defined]
+    tokens = {
+        p.attributes[semconv.GEN_AI_TOKEN_TYPE]: p.sum for p in points["gen_ai.client.token.usage"]
+    }  # type: ignore[attr-defined]
     assert tokens == {"input": 10, "output": 3}
 
 
@@ -49,7 +53,16 @@ def test_start_attributes_are_visible_to_samplers(tracer_provider, meter_provide
     from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Sampler
 
     class Spy(Sampler):
-        def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None):  # type: ignore[no-untyped-def]
+        def should_sample(
+            self,
+            parent_context,
+            trace_id,
+            name,
+            kind=None,
+            attributes=None,
+            links=None,
+            trace_state=None,
+        ):  # type: ignore[no-untyped-def]
             seen.update(attributes or {})
             return ALWAYS_ON.should_sample(parent_context, trace_id, name, kind, attributes, links)
 
@@ -63,7 +76,9 @@ def test_start_attributes_are_visible_to_samplers(tracer_provider, meter_provide
     assert seen[semconv.SERVER_PORT] == 1
 
 
-def test_failure_sets_error_type_and_status(tracer_provider, meter_provider, span_exporter, metric_reader):  # type: ignore[no-untyped-def]
+def test_failure_sets_error_type_and_status(
+    tracer_provider, meter_provider, span_exporter, metric_reader
+):  # type: ignore[no-untyped-def]
     handler = make(tracer_provider, meter_provider)
     inv = handler.inference("openai", "m")
     inv.fail(TimeoutError("slow"))
@@ -83,8 +98,15 @@ def test_error_type_prefers_public_name() -> None:
     assert error_type_of(ValueError()) == "ValueError"
 
 
-def test_content_on_span_is_json_in_the_conventions_schema(tracer_provider, meter_provider, span_exporter):  # type: ignore[no-untyped-def]
-    handler = make(tracer_provider, meter_provider, content=_config.ContentMode.SPAN_ONLY, max_content_length=200)
+def test_content_on_span_is_json_in_the_conventions_schema(
+    tracer_provider, meter_provider, span_exporter
+):  # type: ignore[no-untyped-def]
+    handler = make(
+        tracer_provider,
+        meter_provider,
+        content=_config.ContentMode.SPAN_ONLY,
+        max_content_length=200,
+    )
     inv = handler.inference("openai", "m")
     assert inv.capture_content
     inv.input_messages = [{"role": "user", "parts": [{"type": "text", "content": "hi " * 500}]}]
@@ -98,7 +120,9 @@ def test_content_on_span_is_json_in_the_conventions_schema(tracer_provider, mete
     assert messages[0]["role"] == "user"
     assert len(attrs[semconv.GEN_AI_INPUT_MESSAGES]) <= 200  # type: ignore[arg-type]
     assert attrs[semconv.AGENTOTEL_CONTENT_TRUNCATED] is True
-    assert json.loads(attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS]) == [{"type": "text", "content": "be brief"}]  # type: ignore[arg-type]
+    assert json.loads(attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS]) == [
+        {"type": "text", "content": "be brief"}
+    ]  # type: ignore[arg-type]
 
 
 def test_content_as_event(tracer_provider, meter_provider, span_exporter):  # type: ignore[no-untyped-def]
@@ -133,7 +157,12 @@ def test_tool_agent_workflow_spans(tracer_provider, meter_provider, span_exporte
         tool.result = ["a", "b"]
         tool.stop()
     spans = {s.name: s for s in span_exporter.get_finished_spans()}
-    assert set(spans) == {"invoke_workflow plan", "invoke_agent researcher", "chat m", "execute_tool search"}
+    assert set(spans) == {
+        "invoke_workflow plan",
+        "invoke_agent researcher",
+        "chat m",
+        "execute_tool search",
+    }
     tool_span = spans["execute_tool search"]
     assert tool_span.kind is SpanKind.INTERNAL
     assert tool_span.attributes[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] == '{"q":"otel"}'  # type: ignore[index]
@@ -160,13 +189,19 @@ def test_experimental_names(tracer_provider, meter_provider, span_exporter, metr
     inv.input_tokens = 9
     inv.stop()
     handler.agent("a").stop()
-    (chat, agent) = span_exporter.get_finished_spans()
+    chat, _agent = span_exporter.get_finished_spans()
     assert chat.attributes[semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] == 7  # type: ignore[index]
     names = set(metric_points(metric_reader))
-    assert {"gen_ai.client.inference.duration", "gen_ai.invoke_agent.duration", "gen_ai.client.inference.input_tokens"} <= names
+    assert {
+        "gen_ai.client.inference.duration",
+        "gen_ai.invoke_agent.duration",
+        "gen_ai.client.inference.input_tokens",
+    } <= names
 
 
-def test_internal_error_is_contained_outside_strict_mode(tracer_provider, meter_provider, span_exporter, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_internal_error_is_contained_outside_strict_mode(
+    tracer_provider, meter_provider, span_exporter, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     from agentotel import _safety
 
     monkeypatch.setenv("AGENTOTEL_STRICT", "0")

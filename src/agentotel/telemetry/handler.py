@@ -21,6 +21,7 @@ from opentelemetry.trace import Link, Span, SpanContext, SpanKind, TracerProvide
 
 from agentotel import _config, semconv
 from agentotel.telemetry import content as content_mod
+from agentotel.telemetry.fastmetrics import fast_meter_for
 from agentotel.telemetry.invocation import (
     AgentInvocation,
     InferenceInvocation,
@@ -50,7 +51,8 @@ class TelemetryHandler:
         self.tracer = trace.get_tracer(scope, __version__, tracer_provider)
         self.instruments: Instruments | None = None
         if self.settings.metrics:
-            meter = get_meter(scope, __version__, meter_provider)
+            fast = fast_meter_for(meter_provider)
+            meter: Any = fast if fast is not None else get_meter(scope, __version__, meter_provider)
             self.instruments = Instruments(meter, self.names)
         self._logger_provider = logger_provider
         self._event_logger: Any = None

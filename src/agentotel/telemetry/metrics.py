@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from opentelemetry.metrics import Histogram, Meter
+from typing import Any
+
+from opentelemetry.metrics import Histogram
 
 from agentotel import semconv
 
 
 def _histogram(
-    meter: Meter, name: str, unit: str, description: str, buckets: tuple[float, ...]
+    meter: Any, name: str, unit: str, description: str, buckets: tuple[float, ...]
 ) -> Histogram:
-    return meter.create_histogram(
+    histogram: Histogram = meter.create_histogram(
         name,
         unit=unit,
         description=description,
         explicit_bucket_boundaries_advisory=list(buckets),
     )
+    return histogram
 
 
 class Instruments:
@@ -33,7 +36,8 @@ class Instruments:
         "workflow_duration",
     )
 
-    def __init__(self, meter: Meter, names: semconv.Names) -> None:
+    def __init__(self, meter: Any, names: semconv.Names) -> None:
+        """``meter`` is an OpenTelemetry ``Meter`` or agentotel's ``FastMeter``."""
         d = semconv.DURATION_BUCKETS
         self.duration = _histogram(
             meter, names.operation_duration, "s", "GenAI operation duration.", d

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.sdk.metrics import Histogram as SDKHistogram
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.resources import Resource
+
+from agentotel import _config, semconv
+from agentotel.telemetry import TelemetryHandler, fastmetrics
+
+
+class Capture(MetricExporter):
+    def __init__(self, delta: bool = False) -> None:
+        temporality = AggregationTemporality.DELTA if delta else AggregationTemporality.CUMULATIVE
+        super().__init__(preferred_temporality={SDKHistogram: temporality})
+        self.batches: list[MetricsData] = []
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        self.batches.append(metrics_data)
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        return None
+
+
+def points(data: MetricsData) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for rm in data.resource_metrics:
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                out.setdefault(metric.name, []).extend(metric.data.data_points)
+    return out
+
+
+def provider_with(capture: Capture, fast: fastmetrics.FastMeter | None) -> MeterProvider:
+    reader: PeriodicExportingMetricReader
+    if fast is not None:
+        reader = fastmetrics.FastMetricReader(
+            capture, fast, Resource.create({}), export_interval_millis=10**9
+        )
+    else:
+        reader = PeriodicExportingMetricReader(capture, export_interval_millis=10**9)
+    provider = MeterProvider(metric_readers=[reader])
+    if fast is not None:
+        fastmetrics.register(provider, fast)
+    return provider
+
+
+VALUES = [
+    (0.005, {"a": "x", "b": 1}),
+    (0.3, {"b": 1, "a": "x"}),
+    (99.0, {"a": "y"}),
+    (0.04, {"a": "y"}),
+]
+
+
+def test_fast_histogram_matches_the_sdk() -> None:
+    sdk_capture, fast_capture = Capture(), Capture()
+    sdk_provider = provider_with(sdk_capture, None)
+    fast = fastmetrics.FastMeter()
+    fast_provider = provider_with(fast_capture, fast)
+    sdk_hist = sdk_provider.get_meter("agentotel").create_histogram(
+        "h", "s", "d", explicit_bucket_boundaries_advisory=list(semconv.DURATION_BUCKETS)
+    )
+    fast_hist = fast.create_histogram("h", "s", "d", list(semconv.DURATION_BUCKETS))
+    for value, attrs in VALUES:
+        sdk_hist.record(value, attrs)
+        fast_hist.record(value, attrs)
+    sdk_provider.force_flush()
+    fast_provider.force_flush()
+
+    def shape(data: MetricsData) -> list[tuple[Any, ...]]:
+        return sorted(
+            (
+                tuple(sorted(p.attributes.items())),
+                p.count,
+                p.sum,
+                tuple(p.bucket_counts),
+                tuple(p.explicit_bounds),
+                p.min,
+                p.max,
+            )
+            for p in points(data)["h"]
+        )
+
+    assert shape(sdk_capture.batches[-1]) == shape(fast_capture.batches[-1])
+    fast_provider.shutdown()
+    sdk_provider.shutdown()
+
+
+def test_cumulative_and_delta_temporality() -> None:
+    for delta in (False, True):
+        capture = Capture(delta=delta)
+        fast = fastmetrics.FastMeter()
+        provider = provider_with(capture, fast)
+        hist = fast.create_histogram("h", "s", "d", [1.0])
+        hist.record(0.5, {"k": "v"})
+        provider.force_flush()
+        hist.record(2.0, {"k": "v"})
+        provider.force_flush()
+        (point,) = points(capture.batches[-1])["h"]
+        assert point.count == (1 if delta else 2)
+        provider.shutdown()
+
+
+def test_negative_and_nan_are_dropped() -> None:
+    fast = fastmetrics.FastMeter()
+    hist = fast.create_histogram("h", "s", "d", [1.0])
+    hist.record(-1.0, {})
+    hist.record(float("nan"), {})
+    assert fast.collect(delta=False) is None
+
+
+def test_handler_uses_the_fast_meter_of_an_owned_provider(tracer_provider: Any) -> None:
+    capture = Capture()
+    fast = fastmetrics.FastMeter()
+    provider = provider_with(capture, fast)
+    handler = TelemetryHandler(tracer_provider, provider, settings=_config.Settings())
+    inv = handler.inference("openai", "gpt-4o")
+    inv.input_tokens, inv.output_tokens = 5, 2
+    inv.stop()
+    provider.force_flush()
+    names = points(capture.batches[-1])
+    tokens = {
+        p.attributes[semconv.GEN_AI_TOKEN_TYPE]: p.sum for p in names["gen_ai.client.token.usage"]
+    }
+    assert tokens == {"input": 5, "output": 2}
+    assert names["gen_ai.client.operation.duration"][0].count == 1
+    provider.shutdown()
