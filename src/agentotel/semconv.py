@@ -23,6 +23,8 @@ OP_EXECUTE_TOOL: Final = "execute_tool"
 OP_CREATE_AGENT: Final = "create_agent"
 OP_INVOKE_AGENT: Final = "invoke_agent"
 OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
+# Not in the conventions: Anthropic's token counting, which consumes no tokens.
+OP_COUNT_TOKENS: Final = "count_tokens"
 
 # --- provider names (gen_ai.provider.name) -----------------------------------
 PROVIDER_OPENAI: Final = "openai"
@@ -102,6 +104,8 @@ GEN_AI_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
 GEN_AI_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
 GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
 GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
+# agentotel's own: what an evaluator measured when it reports several results per span.
+AGENTOTEL_EVALUATION_SUBJECT: Final = "agentotel.evaluation.subject"
 
 # --- general (non-GenAI) attributes -----------------------------------------
 SERVER_ADDRESS: Final = "server.address"
@@ -110,11 +114,18 @@ ERROR_TYPE: Final = "error.type"
 ERROR_TYPE_OTHER: Final = "_OTHER"
 SERVICE_NAME: Final = "service.name"
 VCS_REF_HEAD_REVISION: Final = "vcs.ref.head.revision"
+EVENT_EXCEPTION: Final = "exception"
+EXCEPTION_TYPE: Final = "exception.type"
+EXCEPTION_MESSAGE: Final = "exception.message"
 
 # --- provider specific -------------------------------------------------------
 OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
 OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
 OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
+ANTHROPIC_REQUEST_ID: Final = "anthropic.request.id"
+ANTHROPIC_REQUEST_SERVICE_TIER: Final = "anthropic.request.service_tier"
+ANTHROPIC_RESPONSE_SERVICE_TIER: Final = "anthropic.response.service_tier"
+ANTHROPIC_COUNT_TOKENS_INPUT_TOKENS: Final = "anthropic.message.count_tokens.input_tokens"
 
 # --- tool types -------------------------------------------------------------
 TOOL_TYPE_FUNCTION: Final = "function"
@@ -151,6 +162,12 @@ MCP_RESOURCE_URI: Final = "mcp.resource.uri"
 JSONRPC_REQUEST_ID: Final = "jsonrpc.request.id"
 MCP_CLIENT_OPERATION_DURATION: Final = "mcp.client.operation.duration"
 MCP_SERVER_OPERATION_DURATION: Final = "mcp.server.operation.duration"
+RPC_RESPONSE_STATUS_CODE: Final = "rpc.response.status_code"
+MCP_METHOD_TOOLS_CALL: Final = "tools/call"
+MCP_METHOD_PROMPTS_GET: Final = "prompts/get"
+MCP_TOOL_ERROR: Final = "tool_error"
+MCP_SESSION_ID_HEADER: Final = "mcp-session-id"
+MCP_DURATION_BUCKETS: Final = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
 
 # --- agentotel's own (outside the conventions, namespaced) -------------------
 AGENTOTEL_RUN_ID: Final = "agentotel.run.id"
@@ -158,6 +175,26 @@ AGENTOTEL_VCS_DIRTY: Final = "agentotel.vcs.dirty"
 AGENTOTEL_STEP_NAME: Final = "agentotel.step.name"
 AGENTOTEL_CONTENT_TRUNCATED: Final = "agentotel.content.truncated"
 AGENTOTEL_STREAM_ENDED_BY: Final = "agentotel.stream.ended_by"
+
+# --- SDK self-observability (export pipeline; otel.* conventions) -------------
+OTEL_SDK_PROCESSOR_SPAN_PROCESSED: Final = "otel.sdk.processor.span.processed"
+OTEL_SDK_PROCESSOR_SPAN_QUEUE_SIZE: Final = "otel.sdk.processor.span.queue.size"
+OTEL_SDK_PROCESSOR_SPAN_QUEUE_CAPACITY: Final = "otel.sdk.processor.span.queue.capacity"
+OTEL_SDK_EXPORTER_SPAN_EXPORTED: Final = "otel.sdk.exporter.span.exported"
+OTEL_SDK_EXPORTER_SPAN_INFLIGHT: Final = "otel.sdk.exporter.span.inflight"
+OTEL_SDK_EXPORTER_OPERATION_DURATION: Final = "otel.sdk.exporter.operation.duration"
+OTEL_COMPONENT_TYPE: Final = "otel.component.type"
+OTEL_COMPONENT_NAME: Final = "otel.component.name"
+HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
+COMPONENT_BATCHING_SPAN_PROCESSOR: Final = "batching_span_processor"
+COMPONENT_OTLP_HTTP_SPAN_EXPORTER: Final = "otlp_http_span_exporter"
+# error.type values for dropped or failed spans
+DROP_QUEUE_FULL: Final = "queue_full"
+DROP_ALREADY_SHUTDOWN: Final = "already_shutdown"
+DROP_CIRCUIT_OPEN: Final = "circuit_open"
+DROP_REJECTED: Final = "rejected"
+DROP_TIMEOUT: Final = "timeout"
+DROP_EXPORT_FAILED: Final = "export_failed"
 
 # --- events -----------------------------------------------------------------
 EVENT_INFERENCE_DETAILS: Final = "gen_ai.client.inference.operation.details"

@@ -1,0 +1,26 @@
+"""The export pipeline: a low-overhead batching span processor and an OTLP/HTTP exporter.
+
+Recommended wiring::
+
+    from agentotel.export import BatchSpanProcessor, OTLPSpanExporter
+
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+"""
+
+from __future__ import annotations
+
+from agentotel.export._encoding import encode_spans
+from agentotel.export._otlp import ExporterStats, OTLPSpanExporter, Outcome
+from agentotel.export._processor import BatchSpanProcessor, ProcessorStats
+from agentotel.export._wire import PartialSuccess, parse_partial_success
+
+__all__ = [
+    "BatchSpanProcessor",
+    "ExporterStats",
+    "OTLPSpanExporter",
+    "Outcome",
+    "PartialSuccess",
+    "ProcessorStats",
+    "encode_spans",
+    "parse_partial_success",
+]
