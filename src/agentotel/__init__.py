@@ -7,6 +7,16 @@ GenAI semantic conventions.
 
 from agentotel._config import ContentMode, Settings
 from agentotel._setup import Instrumentation, current, instrument, uninstrument
+from agentotel.decorators import (
+    agent,
+    set_agent_id,
+    set_attributes,
+    set_conversation_id,
+    step,
+    tool,
+    tool_call,
+    workflow,
+)
 from agentotel.version import __version__
 
 __all__ = [
@@ -14,7 +24,15 @@ __all__ = [
     "Instrumentation",
     "Settings",
     "__version__",
+    "agent",
     "current",
     "instrument",
+    "set_agent_id",
+    "set_attributes",
+    "set_conversation_id",
+    "step",
+    "tool",
+    "tool_call",
     "uninstrument",
+    "workflow",
 ]

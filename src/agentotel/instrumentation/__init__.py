@@ -9,4 +9,8 @@ from __future__ import annotations
 
 REGISTRY: dict[str, tuple[str, str]] = {
     "openai": ("agentotel.instrumentation.openai:OpenAIInstrumentor", "openai"),
+    "langchain": ("agentotel.instrumentation.langchain:LangChainInstrumentor", "langchain_core"),
+    "mcp": ("agentotel.instrumentation.mcp:MCPInstrumentor", "mcp"),
+    "threading": ("agentotel.instrumentation.threading:ThreadingInstrumentor", "concurrent"),
+    "pydantic_ai": ("agentotel.instrumentation.pydantic_ai:PydanticAIInstrumentor", "pydantic_ai"),
 }

@@ -34,6 +34,11 @@ from agentotel.version import __version__
 SCOPE = "agentotel"
 _TOOL_CALL_MEMORY = 2048
 
+# Tool calls requested by model calls, shared by every handler: the chat span
+# may come from an instrumentor and the tool span from a decorator.
+_TOOL_CALLS: OrderedDict[str, SpanContext] = OrderedDict()
+_TOOL_CALLS_LOCK = threading.Lock()
+
 
 class TelemetryHandler:
     """Creates invocations on one tracer and meter, under one set of settings."""
@@ -57,8 +62,8 @@ class TelemetryHandler:
         self._logger_provider = logger_provider
         self._event_logger: Any = None
         self._scope = scope
-        self._tool_calls: OrderedDict[str, SpanContext] = OrderedDict()
-        self._tool_calls_lock = threading.Lock()
+        self._tool_calls = _TOOL_CALLS
+        self._tool_calls_lock = _TOOL_CALLS_LOCK
 
     # -- starting invocations ------------------------------------------------
     def inference(

@@ -1,0 +1,224 @@
+"""agentotel's OpenAI instrumentor against the uninstrumented call, in one process.
+
+Drives the real openai SDK through an in-process mock transport and alternates blocks of calls
+with the instrumentor on and off (ABBA order), so each instrumented block is compared with its
+neighbour on the same noisy machine. CPU is ``time.process_time()`` (all threads), and each
+block ends with a flush inside its timed window, so export work counts. Spans go to a loopback
+OTLP sink in a separate process. Prints the added CPU per call in µs and its ratio to the call.
+
+Usage: ``python benchmarks/bench_openai.py [--rounds N] [--block-cpu S] [--pipeline P] [--json]``
+where P is ``agentotel`` (its BatchSpanProcessor + OTLP exporter, the default) or ``sdk``.
+Providers are passed explicitly and never set globally, so tests can call :func:`measure`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+PEERS_DIR = Path(__file__).resolve().parent / "peers"
+if str(PEERS_DIR) not in sys.path:
+    sys.path.insert(0, str(PEERS_DIR))
+
+import workloads  # noqa: E402
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor  # noqa: E402
+
+
+@dataclass
+class Result:
+    """Medians over paired rounds; CPU in microseconds per call."""
+
+    workload: str
+    pipeline: str
+    rounds: int
+    calls_per_block: int
+    base_cpu_us: float
+    added_cpu_us: float
+    added_cpu_us_min: float
+    added_cpu_us_max: float
+    ratio: float
+    spans_per_call: float
+    pairs_us: list[tuple[float, float]] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{self.workload} [{self.pipeline}]: uninstrumented {self.base_cpu_us:,.0f} µs/call, "
+            f"agentotel adds {self.added_cpu_us:,.0f} µs/call "
+            f"(min {self.added_cpu_us_min:,.0f}, max {self.added_cpu_us_max:,.0f}) = "
+            f"{self.ratio:.3f} × the call; {self.spans_per_call:g} span/call; "
+            f"{self.rounds} rounds of {self.calls_per_block} calls"
+        )
+
+
+@contextmanager
+def sink() -> Iterator[str]:
+    """A loopback OTLP/HTTP receiver in a child process; yields its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, str(PEERS_DIR / "receiver.py"), "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        port = proc.stdout.readline().split()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class _Counter(SpanProcessor):
+    """A span processor that only counts ended spans (to check instrumentation happened)."""
+
+    def __init__(self) -> None:
+        self.ended = 0
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.ended += 1
+
+
+def build_pipeline(endpoint: str, pipeline: str) -> tuple[Any, Any, _Counter, str]:
+    """Tracer and meter providers exporting OTLP/HTTP to `endpoint` (not set globally)."""
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+
+    used = pipeline
+    processor: Any
+    if pipeline == "agentotel":
+        try:
+            from agentotel.export import BatchSpanProcessor, OTLPSpanExporter
+
+            processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"))
+        except ImportError:
+            used = "sdk (agentotel.export not available)"
+            pipeline = "sdk"
+    if pipeline == "sdk":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter as SDKSpanExporter,
+        )
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor as SDKProcessor
+
+        processor = SDKProcessor(SDKSpanExporter(endpoint=f"{endpoint}/v1/traces"))
+    resource = Resource.create({"service.name": "agentotel-bench"})
+    tracer_provider = TracerProvider(resource=resource)
+    counter = _Counter()
+    tracer_provider.add_span_processor(processor)
+    tracer_provider.add_span_processor(counter)
+    reader = PeriodicExportingMetricReader(
+        OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics"), export_interval_millis=600_000
+    )
+    meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
+    return tracer_provider, meter_provider, counter, used
+
+
+def _block(call: Callable[[], object], n: int, flush: Callable[[], object]) -> float:
+    gc.collect()
+    start = time.process_time()
+    for _ in range(n):
+        call()
+    flush()
+    return (time.process_time() - start) / n
+
+
+def measure(
+    rounds: int = 10,
+    block_cpu: float = 0.3,
+    pipeline: str = "agentotel",
+    workload: str = "openai_chat",
+    endpoint: str | None = None,
+) -> Result:
+    """Paired-alternation measurement of agentotel's added CPU per call on `workload`."""
+    if endpoint is None:
+        with sink() as url:
+            return measure(rounds, block_cpu, pipeline, workload, url)
+
+    from agentotel.instrumentation.openai import OpenAIInstrumentor
+
+    tracer_provider, meter_provider, counter, used = build_pipeline(endpoint, pipeline)
+    instrumentor = OpenAIInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        raise RuntimeError("OpenAIInstrumentor is already instrumented in this process")
+    call = workloads.build(workload)
+
+    def flush_base() -> None:
+        tracer_provider.force_flush()
+
+    def flush_inst() -> None:
+        tracer_provider.force_flush()
+        meter_provider.force_flush()
+
+    def inst_block(n: int) -> float:
+        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        try:
+            return _block(call, n, flush_inst)
+        finally:
+            instrumentor.uninstrument()
+
+    try:
+        for _ in range(5):
+            call()
+        start, probe = time.process_time(), 0
+        while time.process_time() - start < 0.1 or probe < 3:
+            call()
+            probe += 1
+        n = max(3, round(block_cpu / ((time.process_time() - start) / probe)))
+        _block(call, n, flush_base)
+        inst_block(n)  # warm-up of both paths, not recorded
+        counter.ended = 0
+        pairs: list[tuple[float, float]] = []
+        for r in range(rounds):
+            if r % 2 == 0:
+                base = _block(call, n, flush_base)
+                inst = inst_block(n)
+            else:
+                inst = inst_block(n)
+                base = _block(call, n, flush_base)
+            pairs.append((base * 1e6, inst * 1e6))
+        spans = counter.ended / (rounds * n)
+    finally:
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
+        tracer_provider.shutdown()
+        meter_provider.shutdown()
+
+    added = [i - b for b, i in pairs]
+    return Result(
+        workload=workload,
+        pipeline=used,
+        rounds=rounds,
+        calls_per_block=n,
+        base_cpu_us=statistics.median(b for b, _ in pairs),
+        added_cpu_us=statistics.median(added),
+        added_cpu_us_min=min(added),
+        added_cpu_us_max=max(added),
+        ratio=statistics.median((i - b) / b for b, i in pairs),
+        spans_per_call=spans,
+        pairs_us=pairs,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--block-cpu", type=float, default=0.3, help="seconds of CPU per block")
+    ap.add_argument("--pipeline", choices=("agentotel", "sdk"), default="agentotel")
+    ap.add_argument("--workload", choices=("openai_chat", "openai_stream"), default="openai_chat")
+    ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = ap.parse_args()
+    result = measure(args.rounds, args.block_cpu, args.pipeline, args.workload)
+    print(json.dumps(asdict(result), indent=1) if args.json else result.line())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""What each peer's virtual environment holds, pinned to the versions that resolved on 2026-11-20.
+
+The SDK pins match agentotel's dev environment so every peer drives the same openai, anthropic
+and LangChain code. A peer whose own pins conflict with them is installed with `no_deps`
+(and is expected to fail at import, which the report records).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SDKS = (
+    "openai==3.54.0",
+    "anthropic==2.12.0",
+    "httpx2==2.16.2",
+    "langchain==1.4.7",
+    "langchain-core==1.7.2",
+    "langchain-openai==1.7.3",
+    "opentelemetry-api==1.45.2",
+    "opentelemetry-sdk==1.45.2",
+    "opentelemetry-exporter-otlp-proto-http==1.45.2",
+    "opentelemetry-proto==1.45.2",
+)
+"""Installed in every venv, the uninstrumented baseline included."""
+
+
+@dataclass(frozen=True)
+class Peer:
+    """One instrumentation library under test."""
+
+    name: str
+    label: str
+    packages: tuple[str, ...] = ()
+    no_deps: tuple[str, ...] = ()
+    editable: str | None = None
+    # Whether uninstrument() really restores the library; if not, the harness alternates
+    # fresh processes instead of instrument/uninstrument blocks in one process.
+    in_process: bool = True
+    # True when the peer's recommended export set-up differs from the plain SDK pipeline.
+    own_pipeline: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+PEERS: dict[str, Peer] = {
+    p.name: p
+    for p in (
+        Peer("baseline", "uninstrumented"),
+        Peer(
+            "agentotel",
+            "agentotel",
+            editable="{root}[all]",
+            own_pipeline=True,
+            notes=("default pipeline: agentotel.instrument() with its own processor/exporter",),
+        ),
+        Peer(
+            "openllmetry",
+            "OpenLLMetry",
+            packages=(
+                "opentelemetry-instrumentation-openai==0.62.4",
+                "opentelemetry-instrumentation-anthropic==0.62.4",
+                "opentelemetry-instrumentation-langchain==0.62.4",
+            ),
+            in_process=False,
+            notes=("uninstrument() leaves the openai wrappers in place: fresh processes",),
+        ),
+        Peer(
+            "openinference",
+            "OpenInference",
+            packages=(
+                "openinference-instrumentation-openai==0.1.66",
+                "openinference-instrumentation-anthropic==3.1.0",
+                "openinference-instrumentation-langchain==0.1.80",
+            ),
+        ),
+        Peer(
+            "otel_genai",
+            "OTel GenAI (official)",
+            packages=(
+                "opentelemetry-instrumentation-genai-openai==1.3b0",
+                "opentelemetry-instrumentation-genai-anthropic==1.3b0",
+                "opentelemetry-instrumentation-genai-langchain==1.3b0",
+            ),
+        ),
+        Peer(
+            "traceai",
+            "traceAI",
+            packages=("traceai-openai==0.1.10", "traceai-anthropic==0.1.10", "traceai-langchain==0.2.0"),
+        ),
+        Peer(
+            "logfire",
+            "Logfire",
+            packages=("logfire==5.2.0",),
+            own_pipeline=True,
+            notes=(
+                "logfire 5.4.0 needs a certifi release not yet on PyPI; 5.2.0 is the newest that resolves",
+                "default pipeline: logfire.configure(send_to_logfire=False) exporting OTLP to the sink",
+            ),
+        ),
+        Peer(
+            "openlit",
+            "OpenLIT",
+            packages=(
+                "opentelemetry-instrumentation==0.66b2",
+                "opentelemetry-exporter-otlp==1.45.2",
+                "requests",
+                "schedule",
+                "xmltodict",
+            ),
+            no_deps=("openlit==1.45.0",),
+            in_process=False,
+            notes=(
+                "openlit 1.45.0 requires openai<3: installed with --no-deps beside its other needs",
+                "its instrumentors' uninstrument() is a no-op: fresh processes",
+            ),
+        ),
+    )
+}

@@ -1,0 +1,235 @@
+"""Benchmark workloads: real SDK calls answered by an in-process httpx2 mock transport.
+
+Only the standard library and httpx2 are imported at module level, so the file runs unchanged in
+every peer's virtual environment; each workload imports its SDK when it is built. The canned
+responses are fixed bytes built once, so every peer sees byte-identical traffic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx2
+
+WORKLOADS = ("openai_chat", "openai_stream", "anthropic_messages", "langchain_agent")
+"""Workload names, in report order."""
+
+STREAM_CHUNKS = 50
+MODEL = "gpt-4o-mini"
+ANTHROPIC_MODEL = "claude-sonnet-4-5"
+
+Call = Callable[[], object]
+
+
+def _json_bytes(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def _chat_completion(message: dict[str, Any], finish_reason: str) -> bytes:
+    return _json_bytes(
+        {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion",
+            "created": 1_700_000_000,
+            "model": MODEL,
+            "system_fingerprint": "fp_bench",
+            "choices": [
+                {"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}
+            ],
+            "usage": {"prompt_tokens": 24, "completion_tokens": 12, "total_tokens": 36},
+        }
+    )
+
+
+CHAT_BODY = _chat_completion(
+    {"role": "assistant", "content": "The capital of France is Paris.", "refusal": None}, "stop"
+)
+
+TOOL_CALL_BODY = _chat_completion(
+    {
+        "role": "assistant",
+        "content": None,
+        "refusal": None,
+        "tool_calls": [
+            {
+                "id": "call_bench_1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+            }
+        ],
+    },
+    "tool_calls",
+)
+
+FINAL_BODY = _chat_completion(
+    {"role": "assistant", "content": "It is sunny and 21 C in Paris.", "refusal": None}, "stop"
+)
+
+
+def _stream_body(chunks: int) -> bytes:
+    base = {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion.chunk",
+        "created": 1_700_000_000,
+        "model": MODEL,
+        "system_fingerprint": "fp_bench",
+    }
+    events: list[bytes] = []
+
+    def event(choices: list[dict[str, Any]], usage: dict[str, int] | None = None) -> None:
+        events.append(b"data: " + _json_bytes({**base, "choices": choices, "usage": usage}) + b"\n\n")
+
+    event([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
+    for i in range(chunks):
+        event([{"index": 0, "delta": {"content": f"tok{i} "}, "finish_reason": None}])
+    event([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+    event([], {"prompt_tokens": 24, "completion_tokens": chunks, "total_tokens": 24 + chunks})
+    events.append(b"data: [DONE]\n\n")
+    return b"".join(events)
+
+
+STREAM_BODY = _stream_body(STREAM_CHUNKS)
+
+ANTHROPIC_BODY = _json_bytes(
+    {
+        "id": "msg_bench",
+        "type": "message",
+        "role": "assistant",
+        "model": ANTHROPIC_MODEL,
+        "content": [{"type": "text", "text": "The capital of France is Paris."}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 24, "output_tokens": 12},
+    }
+)
+
+_JSON = {"content-type": "application/json"}
+_SSE = {"content-type": "text/event-stream"}
+
+
+def openai_handler(request: httpx2.Request) -> httpx2.Response:
+    """Answer /chat/completions: a stream, a tool call, or the final answer after a tool result."""
+    body = request.content
+    if b'"stream":true' in body.replace(b" ", b""):
+        return httpx2.Response(200, headers=_SSE, content=STREAM_BODY)
+    if b"get_weather" in body and b'"role":"tool"' not in body.replace(b" ", b""):
+        return httpx2.Response(200, headers=_JSON, content=TOOL_CALL_BODY)
+    if b'"role":"tool"' in body.replace(b" ", b""):
+        return httpx2.Response(200, headers=_JSON, content=FINAL_BODY)
+    return httpx2.Response(200, headers=_JSON, content=CHAT_BODY)
+
+
+def anthropic_handler(request: httpx2.Request) -> httpx2.Response:
+    """Answer /v1/messages with one fixed message."""
+    return httpx2.Response(200, headers=_JSON, content=ANTHROPIC_BODY)
+
+
+def _openai_client() -> Any:
+    import openai
+
+    http = httpx2.Client(transport=httpx2.MockTransport(openai_handler))
+    return openai.OpenAI(api_key="sk-bench", base_url="http://mock.invalid/v1", http_client=http)
+
+
+MESSAGES = [
+    {"role": "system", "content": "You are a terse assistant."},
+    {"role": "user", "content": "What is the capital of France?"},
+]
+
+
+def openai_chat() -> Call:
+    """One non-streaming chat completion per call."""
+    client = _openai_client()
+
+    def call() -> object:
+        return client.chat.completions.create(
+            model=MODEL, messages=MESSAGES, max_tokens=64, temperature=0.2
+        )
+
+    return call
+
+
+def openai_stream() -> Call:
+    """One streamed chat completion of 50 content chunks (plus a usage chunk), fully consumed."""
+    client = _openai_client()
+
+    def call() -> object:
+        stream = client.chat.completions.create(
+            model=MODEL,
+            messages=MESSAGES,
+            max_tokens=64,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        n = 0
+        for _chunk in stream:
+            n += 1
+        return n
+
+    return call
+
+
+def anthropic_messages() -> Call:
+    """One Anthropic messages.create per call (the SDK's own tracing is switched off)."""
+    import anthropic
+
+    http = httpx2.Client(transport=httpx2.MockTransport(anthropic_handler))
+    kwargs: dict[str, Any] = {"api_key": "sk-bench", "http_client": http}
+    client = anthropic.Anthropic(base_url="http://mock.invalid", **kwargs)
+    user = [{"role": "user", "content": "What is the capital of France?"}]
+
+    def call() -> object:
+        return client.messages.create(model=ANTHROPIC_MODEL, max_tokens=64, messages=user)
+
+    return call
+
+
+def langchain_agent() -> Call:
+    """One tool-calling agent turn: model asks for a tool, the tool runs, the model answers."""
+    from langchain.agents import create_agent
+    from langchain_core.tools import tool
+    from langchain_openai import ChatOpenAI
+
+    @tool
+    def get_weather(city: str) -> str:
+        """Return the weather for a city."""
+        return f"Sunny, 21 C in {city}."
+
+    http = httpx2.Client(transport=httpx2.MockTransport(openai_handler))
+    model = ChatOpenAI(
+        model=MODEL,
+        api_key="sk-bench",  # type: ignore[arg-type]
+        base_url="http://mock.invalid/v1",
+        http_client=http,
+        max_retries=0,
+    )
+    agent = create_agent(model, tools=[get_weather])
+    question = {"messages": [{"role": "user", "content": "What is the weather in Paris?"}]}
+
+    def call() -> object:
+        return agent.invoke(question)
+
+    return call
+
+
+BUILDERS: dict[str, Callable[[], Call]] = {
+    "openai_chat": openai_chat,
+    "openai_stream": openai_stream,
+    "anthropic_messages": anthropic_messages,
+    "langchain_agent": langchain_agent,
+}
+
+SDK_MODULES: dict[str, tuple[str, ...]] = {
+    "openai_chat": ("openai",),
+    "openai_stream": ("openai",),
+    "anthropic_messages": ("anthropic",),
+    "langchain_agent": ("openai", "langchain_openai", "langchain.agents", "langchain_core.tools"),
+}
+"""Modules each workload imports, loaded before the instrumentation so its import time is alone."""
+
+
+def build(name: str) -> Call:
+    """The call function for workload `name`."""
+    return BUILDERS[name]()

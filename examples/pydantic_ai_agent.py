@@ -1,0 +1,76 @@
+"""A pydantic-ai agent on OpenAI, traced by agentotel: one span per run, request and tool call.
+
+Runs offline: agentotel's scripted model answers the real openai SDK through an
+in-process transport. Both the openai and the pydantic-ai instrumentors are on, as
+``agentotel.instrument()`` turns them on, and each model request still gets one span.
+
+    python examples/pydantic_ai_agent.py
+"""
+
+from __future__ import annotations
+
+import httpx2
+import openai
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pydantic_ai import Agent
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.openai import OpenAIProvider
+
+from agentotel.instrumentation.openai import OpenAIInstrumentor
+from agentotel.instrumentation.pydantic_ai import PydanticAIInstrumentor
+from agentotel.testing import Reply, ScriptedModel, ToolCall, mock_transport
+
+
+def print_tree(spans: tuple[ReadableSpan, ...]) -> None:
+    ids = {s.context.span_id for s in spans if s.context is not None}
+
+    def parent(span: ReadableSpan) -> int | None:
+        return span.parent.span_id if span.parent and span.parent.span_id in ids else None
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        children = sorted(
+            (s for s in spans if parent(s) == parent_id), key=lambda s: s.start_time or 0
+        )
+        for span in children:
+            print("  " * depth + span.name)
+            walk(span.context.span_id if span.context else None, depth + 1)
+
+    walk(None, 0)
+
+
+def main() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    # agentotel.instrument() does this for every installed library; here by hand, on our provider.
+    OpenAIInstrumentor().instrument(tracer_provider=provider)
+    PydanticAIInstrumentor().instrument(tracer_provider=provider)
+
+    scripted = ScriptedModel(
+        [Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"})]), Reply(text="Sunny, 21°C.")]
+    )
+    client = openai.AsyncOpenAI(
+        api_key="sk-example",
+        http_client=httpx2.AsyncClient(transport=mock_transport(scripted, async_=True)),
+    )
+    model = OpenAIChatModel("gpt-4o", provider=OpenAIProvider(openai_client=client))
+    weather = Agent(model, name="weather", instructions="Answer briefly.")
+
+    @weather.tool_plain
+    def get_weather(city: str) -> str:
+        """Current weather for a city."""
+        return f"{city}: sunny, 21°C"
+
+    result = weather.run_sync("What's the weather in Paris?")
+    print(result.output)
+
+    spans = exporter.get_finished_spans()
+    print_tree(spans)
+    chats = sum(1 for s in spans if s.name.startswith("chat "))
+    print(f"spans for {len(scripted.requests)} model requests: {chats} chat spans")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""The anthropic releases this instrumentor supports."""
+
+_instruments = ("anthropic >= 0.40",)

@@ -1,0 +1,287 @@
+"""Wrappers around the anthropic client. They build no spans: the handler does.
+
+Every Messages call (``create`` with or without ``stream=True``, the ``stream()`` helper,
+``parse``, ``count_tokens``, and the ``beta.messages`` versions) goes through the client's
+``request`` method, so that is what is wrapped: one place sees the request body, the
+retries stay inside one span, and the ``stream()`` helpers read their events through the
+observed stream. ``start_api_call_span`` is wrapped to settle who owns the call's span
+(see :mod:`agentotel.instrumentation.anthropic.native`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+from agentotel import _safety, semconv
+from agentotel.instrumentation.anthropic import extract, native
+from agentotel.instrumentation.anthropic.stream import MessageAccumulator
+from agentotel.telemetry import InferenceInvocation, TelemetryHandler
+from agentotel.telemetry.stream import AsyncStreamProxy, StreamProxy
+
+_BASE = "anthropic._base_client"
+
+
+class _Call:
+    """One traced request while it runs: what to start, and the invocation once started."""
+
+    __slots__ = (
+        "attrs",
+        "body",
+        "claimed",
+        "client",
+        "handler",
+        "host",
+        "inv",
+        "model",
+        "operation",
+        "port",
+        "provider",
+    )
+
+    def __init__(
+        self,
+        handler: TelemetryHandler,
+        client: Any,
+        operation: str,
+        body: Mapping[str, Any],
+        stream: bool,
+    ) -> None:
+        self.handler = handler
+        self.client = client
+        self.operation = operation
+        self.body = body
+        self.host, self.port, self.provider = extract.server_and_provider(client)
+        model = body.get("model")
+        self.model: str | None = model if isinstance(model, str) else None
+        attrs = extract.request_attributes(body, stream) if operation == semconv.OP_CHAT else {}
+        conversation = extract.conversation_id(client)
+        if conversation:
+            attrs[semconv.GEN_AI_CONVERSATION_ID] = conversation
+        self.attrs = attrs
+        self.inv: InferenceInvocation | None = None
+        self.claimed = False
+
+    def start(self) -> InferenceInvocation:
+        """agentotel's own span for the call."""
+        self.inv = self.handler.inference(
+            self.provider, self.model, self.operation, self.host, self.port, self.attrs
+        )
+        self._request_content(self.inv)
+        return self.inv
+
+    def adopt(self, span: Any) -> InferenceInvocation:
+        """The SDK's span, reshaped, as the call's span."""
+        self.inv = native.adopt(
+            self.handler,
+            span,
+            self.provider,
+            self.model,
+            self.operation,
+            self.host,
+            self.port,
+            self.attrs,
+        )
+        self._request_content(self.inv)
+        return self.inv
+
+    def _request_content(self, inv: InferenceInvocation) -> None:
+        if inv.capture_content:
+            body = self.body
+            inv.input_messages = extract.input_messages(body.get("messages"))
+            inv.system_instructions = extract.system_instructions(body.get("system"))
+            inv.tool_definitions = extract.tool_definitions(body.get("tools"))
+
+
+# The request being traced in this context; read by the start_api_call_span wrapper.
+_current: ContextVar[_Call | None] = ContextVar("agentotel_anthropic_call", default=None)
+
+
+def _request_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, bool]:
+    """(options, stream) from ``request(cast_to, options, *, stream=False, stream_cls=None)``."""
+    options = args[1] if len(args) > 1 else kwargs.get("options")
+    stream = kwargs.get("stream", args[2] if len(args) > 2 else False)
+    return options, stream is True
+
+
+def _body(result: Any) -> Any:
+    """The response body to read: the result itself, or for a raw response
+    (``with_raw_response`` …) its decoded JSON once read, else ``None``.
+
+    Raw bodies are decoded from the HTTP response rather than through ``parse()``, to leave
+    the application's response object untouched; a broken body gives ``None``.
+    """
+    http = getattr(result, "http_response", None)
+    if http is None or not callable(getattr(result, "parse", None)):
+        return result
+    if not getattr(http, "is_closed", False) or getattr(result, "_stream", False):
+        return None
+    if not str(http.headers.get("content-type", "")).startswith("application/json"):
+        return None
+    try:
+        return http.json()
+    except ValueError:
+        return None
+
+
+def _is_stream(result: Any) -> bool:
+    return hasattr(result, "__next__") or hasattr(result, "__anext__")
+
+
+def _request_id(result: Any) -> str | None:
+    response = getattr(result, "response", None)
+    headers = getattr(response, "headers", None)
+    value = headers.get("request-id") if headers is not None else None
+    return value if isinstance(value, str) and value else None
+
+
+def _invocation(call: _Call) -> InferenceInvocation | None:
+    """The call's invocation, started late if the SDK never reached ``start_api_call_span``.
+
+    ``None`` when the SDK's span was left to the SDK after an internal error (one span).
+    """
+    if call.inv is not None:
+        return call.inv
+    return None if call.claimed else call.start()
+
+
+def make_request_wrapper(
+    handler: TelemetryHandler, mode: str, is_async: bool
+) -> Callable[..., Any]:
+    """Wrap ``SyncAPIClient.request`` / ``AsyncAPIClient.request`` for the Messages calls."""
+
+    def begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call | None:
+        if _current.get() is not None or not is_instrumentation_enabled():
+            return None
+        try:
+            options, stream = _request_args(args, kwargs)
+            operation = extract.operation(options)
+            if operation is None:
+                return None
+            body = getattr(options, "json_data", None)
+            call = _Call(
+                handler, instance, operation, body if isinstance(body, Mapping) else {}, stream
+            )
+            # In keep mode the SDK's span is adopted when the SDK starts it; without an SDK
+            # tracer there will be none, so agentotel's span starts now, as in off mode.
+            if mode == native.OFF or getattr(instance, "_tracer", None) is None:
+                call.start()
+            return call
+        except Exception as exc:
+            _safety.report("anthropic.request", exc)
+            return None
+
+    def finish(call: _Call, result: Any) -> Any:
+        inv = _invocation(call)
+        if inv is None:
+            return result
+        try:
+            if call.operation == semconv.OP_CHAT and _is_stream(result):
+                inv.set(semconv.ANTHROPIC_REQUEST_ID, _request_id(result))
+                acc = MessageAccumulator(inv.capture_content)
+                proxy = AsyncStreamProxy if hasattr(result, "__anext__") else StreamProxy
+                return proxy(result, inv, acc)
+            body = _body(result)
+            if body is not None:
+                if call.operation == semconv.OP_CHAT:
+                    extract.message_response(inv, body)
+                else:
+                    extract.count_tokens_response(inv, body)
+        except Exception as exc:
+            try:
+                _safety.report("anthropic.response", exc)
+            finally:
+                inv.stop()
+            return result
+        inv.stop()
+        return result
+
+    def failed(call: _Call, exc: BaseException) -> None:
+        inv = _invocation(call)
+        if inv is not None:
+            inv.fail(exc)
+
+    if is_async:
+
+        async def async_wrapper(
+            wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+        ) -> Any:
+            call = begin(instance, args, kwargs)
+            if call is None:
+                return await wrapped(*args, **kwargs)
+            token = _current.set(call)
+            inv = call.inv
+            if inv is not None:
+                inv.attach()
+            try:
+                result = await wrapped(*args, **kwargs)
+            except BaseException as exc:
+                if inv is not None:
+                    inv.detach()
+                _current.reset(token)
+                failed(call, exc)
+                raise
+            if inv is not None:
+                inv.detach()
+            _current.reset(token)
+            return finish(call, result)
+
+        return async_wrapper
+
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        call = begin(instance, args, kwargs)
+        if call is None:
+            return wrapped(*args, **kwargs)
+        token = _current.set(call)
+        inv = call.inv
+        if inv is not None:
+            inv.attach()
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            if inv is not None:
+                inv.detach()
+            _current.reset(token)
+            failed(call, exc)
+            raise
+        if inv is not None:
+            inv.detach()
+        _current.reset(token)
+        return finish(call, result)
+
+    return wrapper
+
+
+def make_span_wrapper(mode: str) -> Callable[..., Any]:
+    """Wrap the SDK's ``start_api_call_span`` so a traced call gets exactly one span."""
+
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        call = _current.get()
+        if call is None or call.claimed:
+            return wrapped(*args, **kwargs)
+        call.claimed = True
+        if call.inv is not None:
+            return native.stand_in(call.inv)
+        # keep mode: let the SDK start its span, then adopt it.
+        span = wrapped(*args, **kwargs)
+        try:
+            if native.recording_native(span):
+                return native.AdoptedSpan(span, call.adopt(span))
+            return native.stand_in(call.start())
+        except Exception as exc:
+            _safety.report("anthropic.native_span", exc)
+            return span
+
+    return wrapper
+
+
+def patches(handler: TelemetryHandler, mode: str) -> list[tuple[str, str, Callable[..., Any]]]:
+    """(module, "Class.method", wrapper) for every function this instrumentor patches."""
+    return [
+        (_BASE, "SyncAPIClient.request", make_request_wrapper(handler, mode, is_async=False)),
+        (_BASE, "AsyncAPIClient.request", make_request_wrapper(handler, mode, is_async=True)),
+        (_BASE, "start_api_call_span", make_span_wrapper(mode)),
+    ]

@@ -1,0 +1,3 @@
+"""The mcp releases this instrumentor supports."""
+
+_instruments = ("mcp >= 1.10",)

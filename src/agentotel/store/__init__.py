@@ -1,0 +1,40 @@
+"""The local trace store: spans recorded into SQLite so they can be queried without a backend.
+
+``StoreSpanExporter`` feeds it from a span processor; :mod:`agentotel.query`,
+the ``agentotel`` CLI and its MCP server read it.
+"""
+
+from __future__ import annotations
+
+from agentotel.store.backend import TraceBackend
+from agentotel.store.errors import (
+    AmbiguousTraceId,
+    StoreCorrupt,
+    StoreError,
+    StoreLocked,
+    StoreMissing,
+    StoreSchemaTooNew,
+    TraceNotFound,
+)
+from agentotel.store.exporter import StoreSpanExporter
+from agentotel.store.model import GroupStats, Span, TraceSummary
+from agentotel.store.settings import default_path, store_enabled
+from agentotel.store.sqlite import SQLiteStore
+
+__all__ = [
+    "AmbiguousTraceId",
+    "GroupStats",
+    "SQLiteStore",
+    "Span",
+    "StoreCorrupt",
+    "StoreError",
+    "StoreLocked",
+    "StoreMissing",
+    "StoreSchemaTooNew",
+    "StoreSpanExporter",
+    "TraceBackend",
+    "TraceNotFound",
+    "TraceSummary",
+    "default_path",
+    "store_enabled",
+]

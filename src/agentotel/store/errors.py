@@ -1,0 +1,31 @@
+"""Errors the store raises, each with a one-line message fit for a terminal."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """A store cannot be used; ``str(exc)`` is a one-line explanation."""
+
+
+class StoreMissing(StoreError):
+    """No store exists at the path (nothing recorded yet, or a wrong path)."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the store locked longer than the busy timeout."""
+
+
+class StoreCorrupt(StoreError):
+    """The file is not an agentotel store, or its contents are damaged."""
+
+
+class StoreSchemaTooNew(StoreError):
+    """The store was written by a newer agentotel whose schema this one does not know."""
+
+
+class TraceNotFound(LookupError):
+    """No stored trace matches the id (or id prefix) asked for."""
+
+
+class AmbiguousTraceId(LookupError):
+    """An id prefix matches more than one trace."""

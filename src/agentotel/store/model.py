@@ -1,0 +1,328 @@
+"""Backend-neutral records: what the store keeps and what queries return.
+
+A :class:`Span` carries the denormalised facts queries filter on plus the full
+attributes, events, links and resource. Every backend reads and writes these,
+so the query layer, the CLI and the MCP server never see SQL rows.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentotel import semconv
+
+LLM_OPERATIONS: tuple[str, ...] = (
+    semconv.OP_CHAT,
+    semconv.OP_GENERATE_CONTENT,
+    semconv.OP_TEXT_COMPLETION,
+    semconv.OP_EMBEDDINGS,
+)
+"""Operations that are model calls: their tokens are counted, their count is "LLM calls"."""
+
+KINDS = ("internal", "server", "client", "producer", "consumer")
+STATUSES = ("unset", "ok", "error")
+
+
+def iso(ns: int | None) -> str | None:
+    """Nanoseconds since the epoch as ISO-8601 UTC with microseconds and a ``Z``."""
+    if ns is None:
+        return None
+    stamp = _dt.datetime.fromtimestamp(ns // 1000 / 1e6, tz=_dt.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _count(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def ms(ns: int | None) -> float | None:
+    """Nanoseconds as milliseconds rounded to the microsecond."""
+    return None if ns is None else round(ns / 1e6, 3)
+
+
+@dataclass
+class Event:
+    """A span event."""
+
+    name: str
+    time_ns: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "time": iso(self.time_ns), "attributes": self.attributes}
+
+
+@dataclass
+class Link:
+    """A link to another span."""
+
+    trace_id: str
+    span_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"trace_id": self.trace_id, "span_id": self.span_id, "attributes": self.attributes}
+
+
+@dataclass
+class Span:
+    """One stored span. Ids are lowercase hex; times are nanoseconds since the epoch."""
+
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    name: str
+    kind: str = "internal"
+    start_ns: int = 0
+    end_ns: int = 0
+    status: str = "unset"
+    status_message: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    resource: dict[str, Any] = field(default_factory=dict)
+    scope_name: str | None = None
+    scope_version: str | None = None
+    parent_is_remote: bool = False
+    cost_usd: float | None = None
+    depth: int = 0
+
+    error_type: str | None = None
+    operation: str | None = None
+    provider: str | None = None
+    request_model: str | None = None
+    response_model: str | None = None
+    agent_name: str | None = None
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_creation_tokens: int | None = None
+    service_name: str | None = None
+    run_id: str | None = None
+    vcs_revision: str | None = None
+
+    @property
+    def duration_ns(self) -> int:
+        return max(0, self.end_ns - self.start_ns)
+
+    @property
+    def model(self) -> str | None:
+        """The model to group and price by: the requested one, else the one that answered."""
+        return self.request_model or self.response_model
+
+    def fill_facts(self) -> Span:
+        """Set the denormalised fields from ``attributes`` and ``resource``; returns self."""
+        a, r = self.attributes, self.resource
+        self.error_type = _text(a.get(semconv.ERROR_TYPE))
+        self.operation = _text(a.get(semconv.GEN_AI_OPERATION_NAME))
+        self.provider = _text(a.get(semconv.GEN_AI_PROVIDER_NAME))
+        self.request_model = _text(a.get(semconv.GEN_AI_REQUEST_MODEL))
+        self.response_model = _text(a.get(semconv.GEN_AI_RESPONSE_MODEL))
+        self.agent_name = _text(a.get(semconv.GEN_AI_AGENT_NAME))
+        self.tool_name = _text(a.get(semconv.GEN_AI_TOOL_NAME))
+        self.tool_call_id = _text(a.get(semconv.GEN_AI_TOOL_CALL_ID))
+        self.input_tokens = _count(a.get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
+        self.output_tokens = _count(a.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
+        self.cache_read_tokens = _count(a.get(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS))
+        creation = a.get(semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS)
+        if creation is None:
+            creation = a.get(semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)
+        self.cache_creation_tokens = _count(creation)
+        self.service_name = _text(r.get(semconv.SERVICE_NAME))
+        self.run_id = _text(r.get(semconv.AGENTOTEL_RUN_ID))
+        self.vcs_revision = _text(r.get(semconv.VCS_REF_HEAD_REVISION))
+        return self
+
+    def to_dict(self, full: bool = True) -> dict[str, Any]:
+        """The documented JSON shape of a span (``full`` adds attributes, events and links)."""
+        out: dict[str, Any] = {
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+            "parent_id": self.parent_id,
+            "name": self.name,
+            "kind": self.kind,
+            "start": iso(self.start_ns),
+            "end": iso(self.end_ns),
+            "duration_ms": ms(self.duration_ns),
+            "status": self.status,
+            "status_message": self.status_message,
+            "error_type": self.error_type,
+            "operation": self.operation,
+            "provider": self.provider,
+            "request_model": self.request_model,
+            "response_model": self.response_model,
+            "agent_name": self.agent_name,
+            "tool_name": self.tool_name,
+            "tool_call_id": self.tool_call_id,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_creation_tokens": self.cache_creation_tokens,
+            "cost_usd": self.cost_usd,
+            "service_name": self.service_name,
+            "run_id": self.run_id,
+            "vcs_revision": self.vcs_revision,
+            "depth": self.depth,
+        }
+        if full:
+            out["attributes"] = self.attributes
+            out["events"] = [e.to_dict() for e in self.events]
+            out["links"] = [link.to_dict() for link in self.links]
+            out["scope"] = {"name": self.scope_name, "version": self.scope_version}
+        return out
+
+
+@dataclass
+class TraceSummary:
+    """One row of ``agentotel traces``: a trace's root, timing, counts and totals."""
+
+    trace_id: str
+    root_name: str | None
+    root_span_id: str | None
+    start_ns: int
+    end_ns: int
+    span_count: int
+    llm_calls: int
+    tool_calls: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_creation_tokens: int
+    error_count: int
+    service_name: str | None
+    run_id: str | None
+    vcs_revision: str | None
+    cost_usd: float | None = None
+
+    @property
+    def duration_ns(self) -> int:
+        return max(0, self.end_ns - self.start_ns)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trace_id": self.trace_id,
+            "root_name": self.root_name,
+            "root_span_id": self.root_span_id,
+            "start": iso(self.start_ns),
+            "end": iso(self.end_ns),
+            "duration_ms": ms(self.duration_ns),
+            "span_count": self.span_count,
+            "llm_calls": self.llm_calls,
+            "tool_calls": self.tool_calls,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_creation_tokens": self.cache_creation_tokens,
+            "cost_usd": self.cost_usd,
+            "error_count": self.error_count,
+            "service_name": self.service_name,
+            "run_id": self.run_id,
+            "vcs_revision": self.vcs_revision,
+        }
+
+
+@dataclass
+class ModelUsage:
+    """Token totals for one model within a group (a trace or a stats row), for pricing."""
+
+    model: str | None
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_creation_tokens: int
+
+
+@dataclass
+class GroupStats:
+    """One row of ``agentotel stats``: a group's count, errors, latency percentiles and tokens."""
+
+    key: str | None
+    count: int
+    error_count: int
+    p50_ns: int | None
+    p95_ns: int | None
+    p99_ns: int | None
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_creation_tokens: int
+    exact: bool = True
+    usage: list[ModelUsage] = field(default_factory=list)
+    cost_usd: float | None = None
+
+    @property
+    def error_rate(self) -> float:
+        return round(self.error_count / self.count, 4) if self.count else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "count": self.count,
+            "error_count": self.error_count,
+            "error_rate": self.error_rate,
+            "p50_ms": ms(self.p50_ns),
+            "p95_ms": ms(self.p95_ns),
+            "p99_ms": ms(self.p99_ns),
+            "percentiles_exact": self.exact,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_creation_tokens": self.cache_creation_tokens,
+            "cost_usd": self.cost_usd,
+        }
+
+
+@dataclass
+class TraceFilter:
+    """Which traces to list. Times are nanoseconds since the epoch."""
+
+    since_ns: int | None = None
+    until_ns: int | None = None
+    run_id: str | None = None
+    service: str | None = None
+    status: str | None = None  # "error": with an error span; "ok": without one
+    limit: int = 20
+
+
+@dataclass
+class AttrCondition:
+    """``attribute OP value`` from ``--where``; the value is compared as a number when it is one."""
+
+    key: str
+    op: str
+    value: str
+
+
+@dataclass
+class SpanFilter:
+    """Which spans to find or aggregate."""
+
+    operation: str | None = None
+    model: str | None = None
+    tool: str | None = None
+    agent: str | None = None
+    name: str | None = None
+    status: str | None = None  # "error", or "ok" for every span not in error
+    min_duration_ns: int | None = None
+    trace_id: str | None = None
+    since_ns: int | None = None
+    until_ns: int | None = None
+    run_id: str | None = None
+    service: str | None = None
+    where: list[AttrCondition] = field(default_factory=list)
+    sort: str = "start"  # "start": newest first; "duration": longest first
+    limit: int = 50
