@@ -55,7 +55,7 @@ class Result:
             f"{self.workload} [{self.pipeline}]: uninstrumented {self.base_cpu_us:,.0f} µs/call, "
             f"agentotel adds {self.added_cpu_us:,.0f} µs/call "
             f"(min {self.added_cpu_us_min:,.0f}, max {self.added_cpu_us_max:,.0f}) = "
-            f"{self.ratio:.3f} × the call; {self.spans_per_call:g} span/call; "
+            f"{self.ratio:.3f}x the call; {self.spans_per_call:g} span/call; "
             f"{self.rounds} rounds of {self.calls_per_block} calls"
         )
 
@@ -208,6 +208,44 @@ def measure(
     )
 
 
+def profile(calls: int = 300, pipeline: str = "agentotel", top: int = 30) -> str:
+    """cProfile of `calls` instrumented calls plus the flush: where agentotel's CPU goes.
+
+    Only frames outside the openai/httpx2/pydantic call path are listed, sorted by own time,
+    so the list reads as the instrumentation's (and the export pipeline's) cost.
+    """
+    import cProfile
+    import io
+    import pstats
+
+    from agentotel.instrumentation.openai import OpenAIInstrumentor
+
+    with sink() as url:
+        tracer_provider, meter_provider, _, _ = build_pipeline(url, pipeline)
+        instrumentor = OpenAIInstrumentor()
+        call = workloads.build("openai_chat")
+        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        try:
+            for _ in range(20):
+                call()
+            tracer_provider.force_flush()
+            prof = cProfile.Profile()
+            prof.enable()
+            for _ in range(calls):
+                call()
+            tracer_provider.force_flush()
+            meter_provider.force_flush()
+            prof.disable()
+        finally:
+            instrumentor.uninstrument()
+            tracer_provider.shutdown()
+            meter_provider.shutdown()
+    buf = io.StringIO()
+    stats = pstats.Stats(prof, stream=buf)
+    stats.sort_stats("tottime").print_stats(r"agentotel|opentelemetry|wrapt|threading|socket", top)
+    return buf.getvalue()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=10)
@@ -215,7 +253,11 @@ def main() -> None:
     ap.add_argument("--pipeline", choices=("agentotel", "sdk"), default="agentotel")
     ap.add_argument("--workload", choices=("openai_chat", "openai_stream"), default="openai_chat")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    ap.add_argument("--profile", type=int, metavar="CALLS", help="cProfile CALLS calls instead")
     args = ap.parse_args()
+    if args.profile:
+        print(profile(args.profile, args.pipeline))
+        return
     result = measure(args.rounds, args.block_cpu, args.pipeline, args.workload)
     print(json.dumps(asdict(result), indent=1) if args.json else result.line())
 

@@ -76,9 +76,8 @@ class Pipeline:
         for provider in (self.tracer_provider, self.logger_provider):
             if provider is not None and hasattr(provider, "force_flush"):
                 provider.force_flush()
-        if metrics and self.meter_provider is not None:
-            if hasattr(self.meter_provider, "force_flush"):
-                self.meter_provider.force_flush()
+        if metrics and hasattr(self.meter_provider, "force_flush"):
+            self.meter_provider.force_flush()
         for fn in self.extra_flush:
             fn()
 

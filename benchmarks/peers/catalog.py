@@ -84,7 +84,11 @@ PEERS: dict[str, Peer] = {
         Peer(
             "traceai",
             "traceAI",
-            packages=("traceai-openai==0.1.10", "traceai-anthropic==0.1.10", "traceai-langchain==0.2.0"),
+            packages=(
+                "traceai-openai==0.1.10",
+                "traceai-anthropic==0.1.10",
+                "traceai-langchain==0.2.0",
+            ),
         ),
         Peer(
             "logfire",

@@ -76,7 +76,9 @@ def _count_proto(path: str, body: bytes) -> dict[str, int]:
         from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
         lreq = ExportLogsServiceRequest.FromString(body)
-        out["log_records"] = sum(len(sl.log_records) for rl in lreq.resource_logs for sl in rl.scope_logs)
+        out["log_records"] = sum(
+            len(sl.log_records) for rl in lreq.resource_logs for sl in rl.scope_logs
+        )
     return out
 
 

@@ -65,7 +65,7 @@ def _cell(r: dict[str, Any] | None) -> str:
     cpu = r.get("added_cpu_us")
     if not cpu:
         return "?"
-    return f"{cpu['median']:,.0f} ({cpu['min']:,.0f}–{cpu['max']:,.0f})"
+    return f"{cpu['median']:,.0f} ({cpu['min']:,.0f}-{cpu['max']:,.0f})"
 
 
 def target(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -106,7 +106,9 @@ def cpu_table(data: dict[str, Any], pipeline: str) -> list[str]:
         lines.append(f"| {_label(data, peer)} | " + " | ".join(cells) + " |")
     base = []
     for w in loads:
-        vals = [r["base_cpu_us"] for r in data["results"] if r["workload"] == w and r.get("base_cpu_us")]
+        vals = [
+            r["base_cpu_us"] for r in data["results"] if r["workload"] == w and r.get("base_cpu_us")
+        ]
         base.append(f"{sorted(vals)[len(vals) // 2]:,.0f}" if vals else "-")
     lines.append("| *uninstrumented call itself* | " + " | ".join(base) + " |")
     return lines
@@ -115,13 +117,12 @@ def cpu_table(data: dict[str, Any], pipeline: str) -> list[str]:
 def detail_table(data: dict[str, Any], workload: str) -> list[str]:
     info = data["info"]
     lines = [
-        "| peer | pipeline | method | added CPU µs/call | × call | wall p50 +µs | wall p99 +µs "
+        "| peer | pipeline | method | added CPU µs/call | x call | wall p50 +µs | wall p99 +µs "
         "| spans/call | metric pts/export | log recs/call | OTLP bytes/call | import +ms "
         "| peak RSS MB (Δ) |",
         "|---" * 13 + "|",
     ]
-    base_import = (info.get("import_s", {}).get("baseline") or {})
-    imp_key = {"openai_stream": "openai_chat"}.get(workload, workload)
+    bimp = (info.get("baseline_import_s") or {}).get(workload)
     for peer in _peers(data):
         for r in data["results"]:
             if r["peer"] != peer or r["workload"] != workload:
@@ -135,8 +136,7 @@ def detail_table(data: dict[str, Any], workload: str) -> list[str]:
             cpu = r.get("added_cpu_us") or {}
             wall = r.get("wall_added_us") or {}
             census = r.get("census") or {}
-            imp = (info.get("import_s", {}).get(peer) or {}).get(imp_key)
-            bimp = base_import.get(imp_key)
+            imp = r.get("import_total_s")
             imp_s = f"{(imp - bimp) * 1e3:,.0f}" if imp is not None and bimp else "-"
             rss = (r.get("rss_kb") or 0) / 1024
             brss = (info.get("baseline_rss_kb", {}).get(workload) or 0) / 1024
@@ -145,7 +145,7 @@ def detail_table(data: dict[str, Any], workload: str) -> list[str]:
                 method += f" (leaks {r['leak_spans_per_call']:.0f} spans)"
             lines.append(
                 f"| {_label(data, peer)} | {r['pipeline']} | {method} "
-                f"| {cpu.get('median', 0):,.0f} ({cpu.get('min', 0):,.0f}–{cpu.get('max', 0):,.0f}) "
+                f"| {cpu.get('median', 0):,.0f} ({cpu.get('min', 0):,.0f}-{cpu.get('max', 0):,.0f}) "
                 f"| {r.get('added_ratio', 0):.2f} "
                 f"| {wall.get('p50', 0):,.0f} | {wall.get('p99', 0):,.0f} "
                 f"| {census.get('spans_per_call', 0):g} | {census.get('metric_points', 0)} "
@@ -181,7 +181,7 @@ def markdown(data: dict[str, Any]) -> str:
         "### Added CPU per call, each peer with its recommended export set-up",
         "",
         "Microseconds of process CPU added per call over the uninstrumented call: median of "
-        "paired samples (min–max). `n/a`: the peer has no instrumentation for that library; "
+        "paired samples (min-max). `n/a`: the peer has no instrumentation for that library; "
         "`fails`: it raises or does not install (see the details below).",
         "",
         *cpu_table(data, "default"),
@@ -196,7 +196,7 @@ def markdown(data: dict[str, Any]) -> str:
     for w in _workloads(data):
         out += [f"### Details: {WORKLOAD_TITLES[w]}", "", *detail_table(data, w), ""]
     out += ["### Versions", "", "| venv | packages |", "|---|---|"]
-    for name, p in info["peers"].items():
+    for p in info["peers"].values():
         pkgs = ", ".join(f"{k} {v}" for k, v in p["versions"].items())
         out.append(f"| {p['label']} | {pkgs} |")
     notes = [f"- {p['label']}: {n}" for p in info["peers"].values() for n in p.get("notes", [])]
@@ -263,7 +263,7 @@ def chart(data: dict[str, Any], png: Path) -> None:
             ax.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
     fig.suptitle(
         f"Instrumentation overhead, recommended export set-ups ({data['info']['date']}; "
-        "median, min–max)",
+        "median, min-max)",
         fontsize=11,
     )
     fig.tight_layout()

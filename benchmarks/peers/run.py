@@ -57,11 +57,15 @@ PEER_PACKAGES = {
         "opentelemetry-instrumentation-genai-langchain",
         "opentelemetry-util-genai",
     ),
-    "traceai": ("traceai-openai", "traceai-anthropic", "traceai-langchain", "fi-instrumentation-otel"),
+    "traceai": (
+        "traceai-openai",
+        "traceai-anthropic",
+        "traceai-langchain",
+        "fi-instrumentation-otel",
+    ),
     "logfire": ("logfire",),
     "openlit": ("openlit",),
 }
-IMPORT_WORKLOADS = ("openai_chat", "anthropic_messages", "langchain_agent")
 
 
 def machine() -> dict[str, Any]:
@@ -143,6 +147,7 @@ def paired_job(python: str, base_cfg: dict[str, Any]) -> dict[str, Any]:
     for block in res["blocks"]:
         by_round.setdefault(block["round"], {})[block["kind"]] = block["cpu_per_call"]
     res["pairs"] = [(r["base"], r["inst"]) for r in by_round.values() if len(r) == 2]
+    res["import_total_s"] = _import_total(res)
     return res
 
 
@@ -171,14 +176,31 @@ def fresh_job(python: str, base_cfg: dict[str, Any], pairs: int) -> dict[str, An
         for kind in ("base", "inst")
     }
     out["rss_kb"] = statistics.median(r["rss_kb"] for r in results["inst"])
+    out["import_total_s"] = statistics.median(_import_total(r) for r in results["inst"])
     return out
+
+
+def _import_total(res: dict[str, Any]) -> float:
+    """SDK + instrumentation import, in a fresh process (plugins the peer hooks in count)."""
+    return float(res.get("sdk_import_s") or 0.0) + float(res.get("import_s") or 0.0)
 
 
 def summarise(res: dict[str, Any]) -> dict[str, Any]:
     """Reduce a job's raw samples to the reported figures (CPU in microseconds per call)."""
     out = {
         k: res.get(k)
-        for k in ("peer", "workload", "pipeline", "mode", "error", "unsupported", "census", "rss_kb")
+        for k in (
+            "peer",
+            "workload",
+            "pipeline",
+            "mode",
+            "error",
+            "unsupported",
+            "census",
+            "rss_kb",
+            "import_total_s",
+            "calls_per_block",
+        )
     }
     pairs = res.get("pairs") or []
     if pairs:
@@ -200,37 +222,20 @@ def summarise(res: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def import_times(python: str, peer: str, workload: str, endpoint: str, reps: int) -> float | None:
-    """Fastest SDK + instrumentation import, in fresh processes, in seconds."""
-    best: float | None = None
-    for _ in range(reps):
-        res = worker(
-            python,
-            {"peer": peer, "workload": workload, "mode": "import", "pipeline": "common",
-             "endpoint": endpoint, "rounds": 0},
-        )
-        if "sdk_import_s" not in res or res.get("unsupported"):
-            return None
-        total = float(res["sdk_import_s"]) + float(res.get("import_s") or 0.0)
-        best = total if best is None else min(best, total)
-    return best
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="a few rounds, for a smoke run")
     ap.add_argument("--peers", default=",".join(p for p in PEERS if p != "baseline"))
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--rounds", type=int, default=8, help="paired rounds per in-process job")
-    ap.add_argument("--pairs", type=int, default=5, help="process pairs for fresh-process peers")
-    ap.add_argument("--block-cpu", type=float, default=0.4, help="seconds of CPU per block")
-    ap.add_argument("--import-reps", type=int, default=2)
+    ap.add_argument("--pairs", type=int, default=4, help="process pairs for fresh-process peers")
+    ap.add_argument("--block-cpu", type=float, default=0.3, help="seconds of CPU per block")
     ap.add_argument("--cache", default=os.environ.get("BENCH_VENVS", str(ROOT / ".bench-venvs")))
     ap.add_argument("--results", default=str(HERE / "results.json"))
     ap.add_argument("--no-docs", action="store_true")
     args = ap.parse_args()
     if args.quick:
-        args.rounds, args.pairs, args.block_cpu, args.import_reps = 2, 2, 0.1, 1
+        args.rounds, args.pairs, args.block_cpu = 2, 2, 0.1
 
     started = time.time()
     cache = Path(args.cache)
@@ -268,26 +273,25 @@ def main() -> None:
     sink = Sink()
     results: list[dict[str, Any]] = []
     try:
-        imports: dict[str, dict[str, float | None]] = {}
-        for name in ["baseline", *peers]:
-            if name not in pythons:
-                continue
-            imports[name] = {
-                w: import_times(pythons[name], name, w, sink.endpoint, args.import_reps)
-                for w in IMPORT_WORKLOADS
-                if w in loads
-            }
-        info["import_s"] = imports
-
         baseline_rss: dict[str, float] = {}
+        baseline_import: dict[str, float | None] = {}
         for w in loads:
             res = worker(
                 pythons["baseline"],
-                {"peer": "baseline", "workload": w, "mode": "base", "pipeline": "common",
-                 "endpoint": sink.endpoint, "rounds": 2, "block_cpu": args.block_cpu},
+                {
+                    "peer": "baseline",
+                    "workload": w,
+                    "mode": "base",
+                    "pipeline": "common",
+                    "endpoint": sink.endpoint,
+                    "rounds": 2,
+                    "block_cpu": args.block_cpu,
+                },
             )
             baseline_rss[w] = res.get("rss_kb", 0)
+            baseline_import[w] = res.get("sdk_import_s")
         info["baseline_rss_kb"] = baseline_rss
+        info["baseline_import_s"] = baseline_import
 
         rng = random.Random(10)
         for w in loads:
@@ -297,8 +301,13 @@ def main() -> None:
                 peer = PEERS[name]
                 if name not in pythons:
                     results.append(
-                        {"peer": name, "workload": w, "pipeline": "common",
-                         "error": "install failed: " + info["peers"][name]["install_error"][-300:]}
+                        {
+                            "peer": name,
+                            "workload": w,
+                            "pipeline": "common",
+                            "error": "install failed: "
+                            + info["peers"][name]["install_error"][-300:],
+                        }
                     )
                     continue
                 for pipeline in ("common", "default") if peer.own_pipeline else ("common",):
@@ -318,11 +327,15 @@ def main() -> None:
                     summary = summarise(raw)
                     results.append(summary)
                     added = summary.get("added_cpu_us", {}).get("median")
-                    status = summary.get("error") or summary.get("unsupported") or (
-                        f"+{added:.0f} us/call" if added is not None else "?"
+                    status = (
+                        summary.get("error")
+                        or summary.get("unsupported")
+                        or (f"+{added:.0f} us/call" if added is not None else "?")
                     )
-                    print(f"{w:20s} {name:14s} {pipeline:8s} {status}  ({time.time() - t0:.0f}s)",
-                          flush=True)
+                    print(
+                        f"{w:20s} {name:14s} {pipeline:8s} {status}  ({time.time() - t0:.0f}s)",
+                        flush=True,
+                    )
     finally:
         sink.close()
 
@@ -334,8 +347,13 @@ def main() -> None:
         report.write_docs(data, ROOT / "docs" / "benchmarks.md")
         tools_py = venvs.tools(cache) / "bin" / "python"
         subprocess.run(
-            [str(tools_py), str(HERE / "report.py"), "chart", args.results,
-             str(ROOT / "docs" / "benchmarks.png")],
+            [
+                str(tools_py),
+                str(HERE / "report.py"),
+                "chart",
+                args.results,
+                str(ROOT / "docs" / "benchmarks.png"),
+            ],
             check=False,
         )
     print(f"done in {info['elapsed_s']}s; results in {args.results}", flush=True)

@@ -64,7 +64,8 @@ def ensure(peer: Peer, cache: Path, root: Path, python: str = sys.executable) ->
     """Make the peer's venv if its pinned spec changed; answer its status (ok, python, error)."""
     venv = cache / peer.name
     spec = json.dumps(
-        {"reqs": requirements(peer, root), "no_deps": peer.no_deps, "py": python, "pyc": 1}, sort_keys=True
+        {"reqs": requirements(peer, root), "no_deps": peer.no_deps, "py": python, "pyc": 1},
+        sort_keys=True,
     )
     digest = hashlib.sha256(spec.encode()).hexdigest()[:16]
     status_file = venv / ".bench-status.json"

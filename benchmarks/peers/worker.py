@@ -29,8 +29,8 @@ os.environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", "600000")
 os.environ.setdefault("OTEL_SDK_DISABLED", "false")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import adapters  # noqa: E402
-import workloads  # noqa: E402
+import adapters
+import workloads
 
 
 def _sink(endpoint: str, path: str) -> dict[str, Any]:
@@ -46,7 +46,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[idx]
 
 
-def _block(call: workloads.Call, n: int, flush: Any, instrumented: bool) -> tuple[float, list[float]]:
+def _block(
+    call: workloads.Call, n: int, flush: Any, instrumented: bool
+) -> tuple[float, list[float]]:
     gc.collect()
     walls: list[float] = []
     cpu0 = time.process_time()
@@ -77,7 +79,12 @@ def _census(call: workloads.Call, n: int, flush: Any, endpoint: str) -> dict[str
 def run(cfg: dict[str, Any]) -> dict[str, Any]:
     peer, workload, mode = cfg["peer"], cfg["workload"], cfg["mode"]
     endpoint, rounds = cfg["endpoint"], int(cfg["rounds"])
-    out: dict[str, Any] = {"peer": peer, "workload": workload, "mode": mode, "pipeline": cfg["pipeline"]}
+    out: dict[str, Any] = {
+        "peer": peer,
+        "workload": workload,
+        "mode": mode,
+        "pipeline": cfg["pipeline"],
+    }
 
     t0 = time.perf_counter()
     for module in workloads.SDK_MODULES[workload]:

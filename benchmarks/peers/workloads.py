@@ -79,7 +79,9 @@ def _stream_body(chunks: int) -> bytes:
     events: list[bytes] = []
 
     def event(choices: list[dict[str, Any]], usage: dict[str, int] | None = None) -> None:
-        events.append(b"data: " + _json_bytes({**base, "choices": choices, "usage": usage}) + b"\n\n")
+        events.append(
+            b"data: " + _json_bytes({**base, "choices": choices, "usage": usage}) + b"\n\n"
+        )
 
     event([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
     for i in range(chunks):

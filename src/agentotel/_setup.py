@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import logging
@@ -143,11 +144,12 @@ def instrument(
     with _lock:
         if _current is not None:
             return _current
+        setting_options, library_options = _split_options(options)
         settings = _config.from_env(
             content=capture_content,
             max_content_length=max_content_length,
             redact=redact,
-            **options,
+            **setting_options,
         )
         owns = False
         if tracer_provider is None:
@@ -177,12 +179,34 @@ def instrument(
         for name, (target, package) in REGISTRY.items():
             if not _wanted(name, settings, only) or importlib.util.find_spec(package) is None:
                 continue
-            _start(handle, name, target, kwargs)
+            _start(handle, name, target, {**kwargs, **library_options.get(name, {})})
         for ep in entry_points(group=THIRD_PARTY_GROUP):
             if _wanted(ep.name, settings, only) and ep.name not in handle.instrumentors:
-                _start(handle, ep.name, ep.value, kwargs)
+                _start(handle, ep.name, ep.value, {**kwargs, **library_options.get(ep.name, {})})
         _current = handle
         return handle
+
+
+def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Settings fields vs per-library options named ``{library}_{option}``.
+
+    ``anthropic_native_spans="keep"`` reaches the Anthropic instrumentor as
+    ``native_spans="keep"``. Anything else unknown is a mistake worth a loud error.
+    """
+    fields = {f.name for f in dataclasses.fields(_config.Settings)}
+    settings: dict[str, Any] = {}
+    libraries: dict[str, dict[str, Any]] = {}
+    for key, value in options.items():
+        if key in fields:
+            settings[key] = value
+            continue
+        library = next(
+            (n for n in sorted(REGISTRY, key=len, reverse=True) if key.startswith(n + "_")), None
+        )
+        if library is None:
+            raise TypeError(f"agentotel.instrument() got an unexpected keyword argument {key!r}")
+        libraries.setdefault(library, {})[key[len(library) + 1 :]] = value
+    return settings, libraries
 
 
 def _start(handle: Instrumentation, name: str, target: str, kwargs: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ pytest.importorskip("openai")
 pytest.importorskip("httpx2")
 pytest.importorskip("agentotel.instrumentation.openai")
 
-from benchmarks.bench_openai import Result, measure  # noqa: E402
+from benchmarks.bench_openai import Result, measure
 
 BASELINE = Path(__file__).resolve().parents[2] / "benchmarks" / "baseline.json"
 

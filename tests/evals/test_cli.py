@@ -111,8 +111,6 @@ def test_compare_shows_the_improvement(store: Path) -> None:
 
 def test_results_are_visible_on_the_trace(store: Path) -> None:
     cli(store, "eval", "--run", "before", "--config", str(CONFIG))
-    shown = cli(store, "show", "--json", "last", "--no-content")
-    # The last trace belongs to run "after"; look at a trace of run "before" instead.
     traces = cli(store, "traces", "--run", "before", "--json").json()["traces"]
     shown = cli(store, "show", "--json", traces[0]["trace_id"]).json()  # type: ignore[index]
     root = shown["spans"][0]  # type: ignore[index]

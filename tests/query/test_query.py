@@ -188,8 +188,11 @@ def test_stats_from_rollups_match_the_spans(
             assert row[field] == exact[key][field]
         assert row["p50_ms"] == pytest.approx(exact[key]["p50_ms"], rel=0.03)
     windowed = {g.key: g.count for g in q.stats(by="operation", since="25m")}
+    one_run = {g.key: (g.count, g.error_count) for g in q.stats(by="tool", run="run-b")}
     monkeypatch.setattr(sqlite_mod, "EXACT_PERCENTILE_LIMIT", 10**9)
     assert windowed == {g.key: g.count for g in q.stats(by="operation", since="25m")}
+    assert one_run == {g.key: (g.count, g.error_count) for g in q.stats(by="tool", run="run-b")}
+    assert one_run == {"get_weather": (4, 3)}
 
 
 def test_custom_and_absent_prices(store: dict[str, Any]) -> None:

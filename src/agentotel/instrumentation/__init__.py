@@ -9,6 +9,7 @@ from __future__ import annotations
 
 REGISTRY: dict[str, tuple[str, str]] = {
     "openai": ("agentotel.instrumentation.openai:OpenAIInstrumentor", "openai"),
+    "anthropic": ("agentotel.instrumentation.anthropic:AnthropicInstrumentor", "anthropic"),
     "langchain": ("agentotel.instrumentation.langchain:LangChainInstrumentor", "langchain_core"),
     "mcp": ("agentotel.instrumentation.mcp:MCPInstrumentor", "mcp"),
     "threading": ("agentotel.instrumentation.threading:ThreadingInstrumentor", "concurrent"),

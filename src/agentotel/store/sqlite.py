@@ -132,6 +132,7 @@ ON CONFLICT (dim, run_id, hour, key, model, bucket) DO UPDATE SET
 
 HOUR_NS = 3600 * 10**9
 ROLLUP_DIMS = ("operation", "model", "provider", "tool", "agent")
+ALL_RUNS = "\x00"  # the rollup rows that aggregate every run (no real run id is a NUL)
 
 _LLM_IN = "(" + ", ".join(f"'{op}'" for op in LLM_OPERATIONS) + ")"
 
@@ -531,10 +532,12 @@ class SQLiteStore:
                 s.cache_creation_tokens or 0,
             )
             for dim, key in _rollup_keys(s):
-                cell = cells.get((dim, run, hour, key, model, bucket))
-                if cell is None:
-                    cells[(dim, run, hour, key, model, bucket)] = [*facts, duration, duration]
-                else:
+                for rollup_run in (run, ALL_RUNS):
+                    cell_key = (dim, rollup_run, hour, key, model, bucket)
+                    cell = cells.get(cell_key)
+                    if cell is None:
+                        cells[cell_key] = [*facts, duration, duration]
+                        continue
                     for i in range(6):
                         cell[i] += facts[i]
                     if duration < cell[6]:
@@ -938,9 +941,8 @@ class SQLiteStore:
         if last is not None:
             where.append("hour < ?")
             params.append(last)
-        if run_id is not None:
-            where.append("run_id = ?")
-            params.append(run_id)
+        where.append("run_id = ?")
+        params.append(ALL_RUNS if run_id is None else run_id)
         return " AND ".join(where), params
 
     def _rollup_hist(

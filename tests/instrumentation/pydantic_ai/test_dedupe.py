@@ -141,14 +141,6 @@ async def test_anthropic_model(
 ) -> None:
     if sdk_tracing and not client_instrumentors:
         pytest.skip("without agentotel's anthropic instrumentor the SDK's own spans are kept")
-    if sdk_tracing:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="the anthropic instrumentor lets the SDK start its own span while "
-                "instrumentation is suppressed (requested change in its start_api_call_span wrapper)",
-            )
-        )
     # With SDK tracing on, the SDK's own call spans go to the test provider, so an extra span shows.
     client = anthropic.AsyncAnthropic(
         api_key="sk-ant-test",

@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.trace import NonRecordingSpan
 
 from agentotel import _safety, semconv
 from agentotel.instrumentation.anthropic import extract, native
@@ -260,6 +262,10 @@ def make_span_wrapper(mode: str) -> Callable[..., Any]:
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         call = _current.get()
+        if call is None and not is_instrumentation_enabled():
+            # Suppressed (e.g. inside a framework's own chat span): the SDK's span would
+            # duplicate it. Its traceparent then names the span that is current.
+            return NonRecordingSpan(trace.get_current_span().get_span_context())
         if call is None or call.claimed:
             return wrapped(*args, **kwargs)
         call.claimed = True

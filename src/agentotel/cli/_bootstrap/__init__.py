@@ -1,0 +1,1 @@
+"""Startup hook directory that ``agentotel run`` puts first on ``PYTHONPATH``."""
