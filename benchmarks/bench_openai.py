@@ -7,7 +7,9 @@ block ends with a flush inside its timed window, so export work counts. Spans go
 OTLP sink in a separate process. Prints the added CPU per call in µs and its ratio to the call.
 
 Usage: ``python benchmarks/bench_openai.py [--rounds N] [--block-cpu S] [--pipeline P] [--json]``
-where P is ``agentotel`` (its BatchSpanProcessor + OTLP exporter, the default) or ``sdk``.
+where P is ``agentotel`` (its BatchSpanProcessor + OTLP exporter, the default), ``sdk``,
+``agentotel-no-metrics``, ``bare`` or ``noop``; ``--breakdown`` runs them all in turn, and
+``--profile CALLS`` prints a cProfile of the instrumented calls instead.
 Providers are passed explicitly and never set globally, so tests can call :func:`measure`.
 """
 
@@ -85,25 +87,40 @@ class _Counter(SpanProcessor):
         self.ended += 1
 
 
+PIPELINES = ("agentotel", "sdk", "agentotel-no-metrics", "bare", "noop")
+"""agentotel: its BatchSpanProcessor + OTLP exporter and an SDK meter provider exporting OTLP;
+sdk: the SDK BatchSpanProcessor + OTLP exporter instead; agentotel-no-metrics: traces exported,
+metrics recorded into a MeterProvider without readers; bare: no span processor, no metric
+reader (the instrumentation and span construction alone); noop: OpenTelemetry's no-op tracer
+and meter providers (the wrapper and extraction alone). Differences between them split the
+overhead into wrapper, span construction, export and metrics."""
+
+
 def build_pipeline(endpoint: str, pipeline: str) -> tuple[Any, Any, _Counter, str]:
-    """Tracer and meter providers exporting OTLP/HTTP to `endpoint` (not set globally)."""
+    """Tracer and meter providers for `pipeline` (see PIPELINES), never set globally."""
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
 
+    if pipeline not in PIPELINES:
+        raise ValueError(f"unknown pipeline {pipeline!r}; choose from {PIPELINES}")
+    if pipeline == "noop":
+        from opentelemetry.metrics import NoOpMeterProvider
+        from opentelemetry.trace import NoOpTracerProvider
+
+        return NoOpTracerProvider(), NoOpMeterProvider(), _Counter(), pipeline
     used = pipeline
-    processor: Any
-    if pipeline == "agentotel":
+    processor: Any = None
+    if pipeline in ("agentotel", "agentotel-no-metrics"):
         try:
             from agentotel.export import BatchSpanProcessor, OTLPSpanExporter
 
             processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"))
         except ImportError:
-            used = "sdk (agentotel.export not available)"
-            pipeline = "sdk"
-    if pipeline == "sdk":
+            used = f"{pipeline} (agentotel.export missing: SDK processor and exporter)"
+    if processor is None and pipeline != "bare":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
             OTLPSpanExporter as SDKSpanExporter,
         )
@@ -113,12 +130,14 @@ def build_pipeline(endpoint: str, pipeline: str) -> tuple[Any, Any, _Counter, st
     resource = Resource.create({"service.name": "agentotel-bench"})
     tracer_provider = TracerProvider(resource=resource)
     counter = _Counter()
-    tracer_provider.add_span_processor(processor)
+    if processor is not None:
+        tracer_provider.add_span_processor(processor)
     tracer_provider.add_span_processor(counter)
-    reader = PeriodicExportingMetricReader(
-        OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics"), export_interval_millis=600_000
-    )
-    meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
+    readers = []
+    if pipeline in ("agentotel", "sdk"):
+        exporter = OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics")
+        readers.append(PeriodicExportingMetricReader(exporter, export_interval_millis=600_000))
+    meter_provider = MeterProvider(resource=resource, metric_readers=readers)
     return tracer_provider, meter_provider, counter, used
 
 
@@ -152,11 +171,13 @@ def measure(
     call = workloads.build(workload)
 
     def flush_base() -> None:
-        tracer_provider.force_flush()
+        if hasattr(tracer_provider, "force_flush"):
+            tracer_provider.force_flush()
 
     def flush_inst() -> None:
-        tracer_provider.force_flush()
-        meter_provider.force_flush()
+        flush_base()
+        if hasattr(meter_provider, "force_flush"):
+            meter_provider.force_flush()
 
     def inst_block(n: int) -> float:
         instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
@@ -189,8 +210,9 @@ def measure(
     finally:
         if instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.uninstrument()
-        tracer_provider.shutdown()
-        meter_provider.shutdown()
+        for provider in (tracer_provider, meter_provider):
+            if hasattr(provider, "shutdown"):
+                provider.shutdown()
 
     added = [i - b for b, i in pairs]
     return Result(
@@ -250,7 +272,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--block-cpu", type=float, default=0.3, help="seconds of CPU per block")
-    ap.add_argument("--pipeline", choices=("agentotel", "sdk"), default="agentotel")
+    ap.add_argument("--pipeline", choices=PIPELINES, default="agentotel")
+    ap.add_argument("--breakdown", action="store_true", help="run every pipeline, in turn")
     ap.add_argument("--workload", choices=("openai_chat", "openai_stream"), default="openai_chat")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--profile", type=int, metavar="CALLS", help="cProfile CALLS calls instead")
@@ -258,8 +281,9 @@ def main() -> None:
     if args.profile:
         print(profile(args.profile, args.pipeline))
         return
-    result = measure(args.rounds, args.block_cpu, args.pipeline, args.workload)
-    print(json.dumps(asdict(result), indent=1) if args.json else result.line())
+    for pipeline in PIPELINES if args.breakdown else (args.pipeline,):
+        result = measure(args.rounds, args.block_cpu, pipeline, args.workload)
+        print(json.dumps(asdict(result), indent=1) if args.json else result.line(), flush=True)
 
 
 if __name__ == "__main__":

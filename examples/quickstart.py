@@ -41,7 +41,9 @@ TOOLS = [
 
 # What the scripted model answers, turn by turn: ask for the tool, then answer.
 SCRIPT = [
-    Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"})], input_tokens=82, output_tokens=17),
+    Reply(
+        tool_calls=[ToolCall("get_weather", {"city": "Paris"})], input_tokens=82, output_tokens=17
+    ),
     Reply(text="It is 21°C and sunny in Paris.", input_tokens=121, output_tokens=12, chunks=4),
 ]
 
@@ -67,7 +69,9 @@ def run_agent(client: openai.OpenAI, model: str, question: str) -> str:
             arguments = json.loads(call.function.arguments or "{}")
             with agentotel.tool_call(call.id):
                 result = get_weather(**arguments)
-            messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+            messages.append(
+                {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)}
+            )
     return "(gave up after 5 turns)"
 
 

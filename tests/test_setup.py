@@ -10,11 +10,15 @@ from agentotel import _setup
 
 def test_unknown_option_is_a_loud_error(tracer_provider: Any, meter_provider: Any) -> None:
     with pytest.raises(TypeError, match="capture_contnet"):
-        agentotel.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, capture_contnet=True)
+        agentotel.instrument(
+            tracer_provider=tracer_provider, meter_provider=meter_provider, capture_contnet=True
+        )
     assert agentotel.current() is None
 
 
-def test_library_options_reach_their_instrumentor(tracer_provider: Any, meter_provider: Any) -> None:
+def test_library_options_reach_their_instrumentor(
+    tracer_provider: Any, meter_provider: Any
+) -> None:
     handle = agentotel.instrument(
         tracer_provider=tracer_provider,
         meter_provider=meter_provider,

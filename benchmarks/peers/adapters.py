@@ -172,7 +172,7 @@ class OpenLITAdapter(Adapter):
         pricing = os.path.join(tempfile.mkdtemp(), "pricing.json")
         with open(pricing, "w") as fh:
             json.dump({}, fh)
-        self._init = lambda: openlit.init(
+        self._init: Callable[[], object] = lambda: openlit.init(
             otlp_endpoint=endpoint,
             pricing_json=pricing,
             disabled_instrumentors=[n for n in MODULE_NAME_MAP if n != self.library],

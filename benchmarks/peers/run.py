@@ -166,7 +166,7 @@ def fresh_job(python: str, base_cfg: dict[str, Any], pairs: int) -> dict[str, An
     out["mode"] = "fresh"
 
     def proc_cpu(res: dict[str, Any]) -> float:
-        return statistics.median(b["cpu_per_call"] for b in res["blocks"])
+        return float(statistics.median(b["cpu_per_call"] for b in res["blocks"]))
 
     out["pairs"] = [(proc_cpu(b), proc_cpu(i)) for b, i in zip(results["base"], results["inst"])]
     out["wall"] = {
@@ -327,13 +327,13 @@ def main() -> None:
                     summary = summarise(raw)
                     results.append(summary)
                     added = summary.get("added_cpu_us", {}).get("median")
-                    status = (
+                    state = (
                         summary.get("error")
                         or summary.get("unsupported")
                         or (f"+{added:.0f} us/call" if added is not None else "?")
                     )
                     print(
-                        f"{w:20s} {name:14s} {pipeline:8s} {status}  ({time.time() - t0:.0f}s)",
+                        f"{w:20s} {name:14s} {pipeline:8s} {state}  ({time.time() - t0:.0f}s)",
                         flush=True,
                     )
     finally:

@@ -145,6 +145,7 @@ def run(cfg: dict[str, Any]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
     walls: dict[str, list[float]] = {"base": [], "inst": []}
     for r in range(rounds):
+        order: tuple[str, ...]
         if mode == "paired":
             order = ("base", "inst") if r % 2 == 0 else ("inst", "base")
         else:

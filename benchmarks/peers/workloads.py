@@ -180,7 +180,7 @@ def anthropic_messages() -> Call:
     http = httpx2.Client(transport=httpx2.MockTransport(anthropic_handler))
     kwargs: dict[str, Any] = {"api_key": "sk-bench", "http_client": http}
     client = anthropic.Anthropic(base_url="http://mock.invalid", **kwargs)
-    user = [{"role": "user", "content": "What is the capital of France?"}]
+    user: Any = [{"role": "user", "content": "What is the capital of France?"}]
 
     def call() -> object:
         return client.messages.create(model=ANTHROPIC_MODEL, max_tokens=64, messages=user)
@@ -208,7 +208,7 @@ def langchain_agent() -> Call:
         max_retries=0,
     )
     agent = create_agent(model, tools=[get_weather])
-    question = {"messages": [{"role": "user", "content": "What is the weather in Paris?"}]}
+    question: Any = {"messages": [{"role": "user", "content": "What is the weather in Paris?"}]}
 
     def call() -> object:
         return agent.invoke(question)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 import shutil
 import sys
@@ -73,10 +74,11 @@ def money(value: float | None) -> str:
         return "-"
     if value == 0:
         return "$0"
-    if value < 0.0001:
-        return "<$0.0001"
-    if value < 0.01:
-        return f"${value:.4f}"
+    if value < 5e-9:
+        return "~$0"
+    if value < 0.01:  # two significant digits for the tiny costs of single calls
+        digits = min(8, max(4, 1 - math.floor(math.log10(value))))
+        return f"${value:.{digits}f}"
     return f"${value:.2f}"
 
 

@@ -43,7 +43,9 @@ def content() -> Any:
 
 
 @pytest.fixture
-def instrumented(tracer_provider: Any, meter_provider: Any, content: Any) -> Iterator[OpenAIInstrumentor]:
+def instrumented(
+    tracer_provider: Any, meter_provider: Any, content: Any
+) -> Iterator[OpenAIInstrumentor]:
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(
         tracer_provider=tracer_provider,

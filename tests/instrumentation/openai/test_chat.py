@@ -24,8 +24,18 @@ def only_span(span_exporter: Any) -> Any:
     return spans[0]
 
 
-def test_chat_span_attributes_and_metrics(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any, metric_reader: Any) -> None:
-    model.add(Reply(text="Sunny.", input_tokens=12, output_tokens=3, cached_input_tokens=4, reasoning_tokens=1))
+def test_chat_span_attributes_and_metrics(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any, metric_reader: Any
+) -> None:
+    model.add(
+        Reply(
+            text="Sunny.",
+            input_tokens=12,
+            output_tokens=3,
+            cached_input_tokens=4,
+            reasoning_tokens=1,
+        )
+    )
     result = client.chat.completions.create(
         model="gpt-4o",
         messages=USER,
@@ -75,19 +85,32 @@ def test_chat_span_attributes_and_metrics(client: openai.OpenAI, model: Scripted
     (duration,) = points["gen_ai.client.operation.duration"]
     assert duration.attributes[semconv.GEN_AI_REQUEST_MODEL] == "gpt-4o"
     assert duration.attributes[semconv.SERVER_ADDRESS] == "api.test.local"
-    tokens = {p.attributes[semconv.GEN_AI_TOKEN_TYPE]: p.sum for p in points["gen_ai.client.token.usage"]}
+    tokens = {
+        p.attributes[semconv.GEN_AI_TOKEN_TYPE]: p.sum for p in points["gen_ai.client.token.usage"]
+    }
     assert tokens == {"input": 12, "output": 3}
 
 
-def test_tool_calls_are_counted(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
-    model.add(Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="call_a"), ToolCall("get_time", {}, id="call_b")]))
+def test_tool_calls_are_counted(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
+    model.add(
+        Reply(
+            tool_calls=[
+                ToolCall("get_weather", {"city": "Paris"}, id="call_a"),
+                ToolCall("get_time", {}, id="call_b"),
+            ]
+        )
+    )
     result = client.chat.completions.create(model="gpt-4o", messages=USER, tools=[_weather_tool()])
     assert result.choices[0].message.tool_calls is not None
     span = only_span(span_exporter)
     assert span.attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_calls",)
 
 
-async def test_async_chat(aclient: openai.AsyncOpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+async def test_async_chat(
+    aclient: openai.AsyncOpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="hi", input_tokens=5, output_tokens=1))
     result = await aclient.chat.completions.create(model="gpt-4o-mini", messages=USER)
     assert result.choices[0].message.content == "hi"
@@ -96,7 +119,9 @@ async def test_async_chat(aclient: openai.AsyncOpenAI, model: ScriptedModel, spa
     assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 5
 
 
-def test_parse_structured_output(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_parse_structured_output(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     class Weather(BaseModel):
         city: str
         forecast: str
@@ -109,7 +134,9 @@ def test_parse_structured_output(client: openai.OpenAI, model: ScriptedModel, sp
     assert span.attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
 
 
-def test_parent_is_the_current_span(client: openai.OpenAI, model: ScriptedModel, tracer_provider: Any, span_exporter: Any) -> None:
+def test_parent_is_the_current_span(
+    client: openai.OpenAI, model: ScriptedModel, tracer_provider: Any, span_exporter: Any
+) -> None:
     tracer = tracer_provider.get_tracer("test")
     with tracer.start_as_current_span("agent-step"):
         client.chat.completions.create(model="gpt-4o", messages=USER)
@@ -117,7 +144,9 @@ def test_parent_is_the_current_span(client: openai.OpenAI, model: ScriptedModel,
     assert chat.parent.span_id == parent.context.span_id
 
 
-def test_suppressed_instrumentation_emits_nothing(client: openai.OpenAI, span_exporter: Any) -> None:
+def test_suppressed_instrumentation_emits_nothing(
+    client: openai.OpenAI, span_exporter: Any
+) -> None:
     from opentelemetry.instrumentation.utils import suppress_instrumentation
 
     with suppress_instrumentation():
@@ -134,16 +163,22 @@ def test_with_raw_response(client: openai.OpenAI, model: ScriptedModel, span_exp
     assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 3
 
 
-def test_with_streaming_response_ends_span(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_with_streaming_response_ends_span(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="streamed raw"))
-    with client.chat.completions.with_streaming_response.create(model="gpt-4o", messages=USER) as response:
+    with client.chat.completions.with_streaming_response.create(
+        model="gpt-4o", messages=USER
+    ) as response:
         assert response.parse().choices[0].message.content == "streamed raw"
     only_span(span_exporter)
 
 
 def test_embeddings(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
     model.add(Reply(embedding_dimensions=16, input_tokens=4))
-    result = client.embeddings.create(model="text-embedding-3-small", input="hello", encoding_format="float")
+    result = client.embeddings.create(
+        model="text-embedding-3-small", input="hello", encoding_format="float"
+    )
     assert len(result.data[0].embedding) == 16
     span = only_span(span_exporter)
     assert span.name == "embeddings text-embedding-3-small"
@@ -154,8 +189,16 @@ def test_embeddings(client: openai.OpenAI, model: ScriptedModel, span_exporter: 
 
 
 def test_responses_api(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
-    model.add(Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="call_r")], input_tokens=9, output_tokens=4))
-    result = client.responses.create(model="gpt-4.1", input="weather?", instructions="be brief", max_output_tokens=64)
+    model.add(
+        Reply(
+            tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="call_r")],
+            input_tokens=9,
+            output_tokens=4,
+        )
+    )
+    result = client.responses.create(
+        model="gpt-4.1", input="weather?", instructions="be brief", max_output_tokens=64
+    )
     assert result.output[0].type == "function_call"
     span = only_span(span_exporter)
     assert span.name == "chat gpt-4.1"
@@ -175,7 +218,9 @@ def test_responses_stream(client: openai.OpenAI, model: ScriptedModel, span_expo
     assert semconv.AGENTOTEL_STREAM_ENDED_BY not in span.attributes
 
 
-async def test_responses_async_stream(aclient: openai.AsyncOpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+async def test_responses_async_stream(
+    aclient: openai.AsyncOpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="a b c", chunks=3, input_tokens=2, output_tokens=3))
     stream = await aclient.responses.create(model="gpt-4.1", input="hi", stream=True)
     async for _ in stream:
@@ -183,7 +228,9 @@ async def test_responses_async_stream(aclient: openai.AsyncOpenAI, model: Script
     assert only_span(span_exporter).attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 2
 
 
-def test_responses_stream_helper(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_responses_stream_helper(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="helper", chunks=2, input_tokens=2, output_tokens=1))
     with client.responses.stream(model="gpt-4.1", input="hi") as stream:
         final = stream.get_final_response()
@@ -191,7 +238,9 @@ def test_responses_stream_helper(client: openai.OpenAI, model: ScriptedModel, sp
     assert only_span(span_exporter).attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 1
 
 
-def test_legacy_completions(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_legacy_completions(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="done"))
     try:
         client.completions.create(model="gpt-3.5-turbo-instruct", prompt="say done")
@@ -223,7 +272,15 @@ def _weather_tool() -> dict[str, Any]:
         (400, openai.BadRequestError, "openai.BadRequestError"),
     ],
 )
-def test_status_errors(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any, metric_reader: Any, status: int, error: type[Exception], error_type: str) -> None:
+def test_status_errors(
+    client: openai.OpenAI,
+    model: ScriptedModel,
+    span_exporter: Any,
+    metric_reader: Any,
+    status: int,
+    error: type[Exception],
+    error_type: str,
+) -> None:
     model.add(Reply(status=status, headers={"retry-after": "1"}))
     with pytest.raises(error) as caught:
         client.chat.completions.create(model="gpt-4o", messages=USER)
@@ -245,7 +302,11 @@ def test_connection_error_and_timeout(span_exporter: Any) -> None:
         raise httpx2.ReadTimeout("slow", request=request)
 
     for handler, error in ((refuse, openai.APIConnectionError), (slow, openai.APITimeoutError)):
-        client = openai.OpenAI(api_key="k", max_retries=0, http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+        client = openai.OpenAI(
+            api_key="k",
+            max_retries=0,
+            http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+        )
         with pytest.raises(error):
             client.chat.completions.create(model="gpt-4o", messages=USER)
     types = [s.attributes[semconv.ERROR_TYPE] for s in span_exporter.get_finished_spans()]
@@ -253,7 +314,9 @@ def test_connection_error_and_timeout(span_exporter: Any) -> None:
 
 
 @pytest.mark.parametrize("malformed", ["json", "fields"])
-def test_malformed_response_degrades(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any, malformed: str) -> None:
+def test_malformed_response_degrades(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any, malformed: str
+) -> None:
     model.add(Reply(text="x", malformed=malformed))
     try:
         client.chat.completions.create(model="gpt-4o", messages=USER)
@@ -265,9 +328,13 @@ def test_malformed_response_degrades(client: openai.OpenAI, model: ScriptedModel
 # -- streams ----------------------------------------------------------------
 
 
-def test_stream_exhausted_with_usage(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any, metric_reader: Any) -> None:
+def test_stream_exhausted_with_usage(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any, metric_reader: Any
+) -> None:
     model.add(Reply(text="one two three", chunks=3, input_tokens=7, output_tokens=3))
-    stream = client.chat.completions.create(model="gpt-4o", messages=USER, stream=True, stream_options={"include_usage": True})
+    stream = client.chat.completions.create(
+        model="gpt-4o", messages=USER, stream=True, stream_options={"include_usage": True}
+    )
     assert isinstance(stream, openai.Stream)  # the proxy passes isinstance checks
     text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
     assert text == "one two three"
@@ -279,7 +346,9 @@ def test_stream_exhausted_with_usage(client: openai.OpenAI, model: ScriptedModel
     assert len(points["gen_ai.client.operation.time_per_output_chunk"]) == 1
 
 
-def test_stream_without_usage(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_stream_without_usage(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="abc", chunks=2, include_usage=False))
     for _ in client.chat.completions.create(model="gpt-4o", messages=USER, stream=True):
         pass
@@ -288,16 +357,22 @@ def test_stream_without_usage(client: openai.OpenAI, model: ScriptedModel, span_
     assert span.attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
 
 
-def test_stream_context_manager_and_tool_deltas(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_stream_context_manager_and_tool_deltas(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="call_s")], chunks=4))
-    with client.chat.completions.create(model="gpt-4o", messages=USER, stream=True, tools=[_weather_tool()]) as stream:
+    with client.chat.completions.create(
+        model="gpt-4o", messages=USER, stream=True, tools=[_weather_tool()]
+    ) as stream:
         chunks = list(stream)
     assert chunks
     span = only_span(span_exporter)
     assert span.attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_calls",)
 
 
-def test_stream_closed_early(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_stream_closed_early(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="a b c d e f", chunks=6))
     stream = client.chat.completions.create(model="gpt-4o", messages=USER, stream=True)
     next(iter(stream))
@@ -308,7 +383,9 @@ def test_stream_closed_early(client: openai.OpenAI, model: ScriptedModel, span_e
     assert span.status.status_code is not StatusCode.ERROR
 
 
-def test_stream_break_then_with_exit(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_stream_break_then_with_exit(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="a b c d e f", chunks=6))
     with client.chat.completions.create(model="gpt-4o", messages=USER, stream=True) as stream:
         for _ in stream:
@@ -316,7 +393,9 @@ def test_stream_break_then_with_exit(client: openai.OpenAI, model: ScriptedModel
     assert only_span(span_exporter).attributes[semconv.AGENTOTEL_STREAM_ENDED_BY] == "closed"
 
 
-def test_stream_abandoned_is_collected(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_stream_abandoned_is_collected(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="a b c d e f", chunks=6))
 
     def consume_one() -> None:
@@ -329,8 +408,16 @@ def test_stream_abandoned_is_collected(client: openai.OpenAI, model: ScriptedMod
     assert only_span(span_exporter).attributes[semconv.AGENTOTEL_STREAM_ENDED_BY] == "abandoned"
 
 
-def test_stream_error_mid_way(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
-    model.add(Reply(text="partial", chunks=2, error_body={"error": {"message": "overloaded", "type": "server_error"}}))
+def test_stream_error_mid_way(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
+    model.add(
+        Reply(
+            text="partial",
+            chunks=2,
+            error_body={"error": {"message": "overloaded", "type": "server_error"}},
+        )
+    )
     with pytest.raises(openai.APIError):
         for _ in client.chat.completions.create(model="gpt-4o", messages=USER, stream=True):
             pass
@@ -339,18 +426,26 @@ def test_stream_error_mid_way(client: openai.OpenAI, model: ScriptedModel, span_
     assert span.attributes[semconv.ERROR_TYPE] == "openai.APIError"
 
 
-def test_stream_helper_gives_one_span(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_stream_helper_gives_one_span(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="helper text", chunks=3, input_tokens=4, output_tokens=2))
-    with client.chat.completions.stream(model="gpt-4o", messages=USER, stream_options={"include_usage": True}) as stream:
+    with client.chat.completions.stream(
+        model="gpt-4o", messages=USER, stream_options={"include_usage": True}
+    ) as stream:
         final = stream.get_final_completion()
     assert final.choices[0].message.content == "helper text"
     assert only_span(span_exporter).attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 2
 
 
-async def test_async_stream_exhausted_and_closed(aclient: openai.AsyncOpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+async def test_async_stream_exhausted_and_closed(
+    aclient: openai.AsyncOpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="x y z", chunks=3, input_tokens=1, output_tokens=3))
     model.add(Reply(text="x y z", chunks=3))
-    stream = await aclient.chat.completions.create(model="gpt-4o", messages=USER, stream=True, stream_options={"include_usage": True})
+    stream = await aclient.chat.completions.create(
+        model="gpt-4o", messages=USER, stream=True, stream_options={"include_usage": True}
+    )
     assert isinstance(stream, openai.AsyncStream)
     async for _ in stream:
         pass
@@ -363,11 +458,15 @@ async def test_async_stream_exhausted_and_closed(aclient: openai.AsyncOpenAI, mo
     assert second.attributes[semconv.AGENTOTEL_STREAM_ENDED_BY] == "closed"
 
 
-async def test_async_stream_cancelled(aclient: openai.AsyncOpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+async def test_async_stream_cancelled(
+    aclient: openai.AsyncOpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="a b c d", chunks=4, chunk_delay=0.2))
 
     async def consume() -> None:
-        async for _ in await aclient.chat.completions.create(model="gpt-4o", messages=USER, stream=True):
+        async for _ in await aclient.chat.completions.create(
+            model="gpt-4o", messages=USER, stream=True
+        ):
             pass
 
     task = asyncio.create_task(consume())

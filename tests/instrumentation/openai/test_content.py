@@ -22,32 +22,91 @@ def attr_json(span: Any, name: str) -> Any:
     return json.loads(span.attributes[name])
 
 
-def test_chat_messages_in_conventions_schema(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_chat_messages_in_conventions_schema(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="call_1")]))
     messages = [
         {"role": "system", "content": "You are terse."},
-        {"role": "user", "content": [{"type": "text", "text": "Weather?"}, {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}}]},
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "call_0", "type": "function", "function": {"name": "lookup", "arguments": '{"q": 1}'}}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Weather?"},
+                {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_0",
+                    "type": "function",
+                    "function": {"name": "lookup", "arguments": '{"q": 1}'},
+                }
+            ],
+        },
         {"role": "tool", "tool_call_id": "call_0", "content": "42"},
     ]
-    tools = [{"type": "function", "function": {"name": "get_weather", "description": "d", "parameters": {"type": "object"}}}]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "d",
+                "parameters": {"type": "object"},
+            },
+        }
+    ]
     client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools)
     (span,) = span_exporter.get_finished_spans()
     assert attr_json(span, semconv.GEN_AI_INPUT_MESSAGES) == [
         {"role": "system", "parts": [{"type": "text", "content": "You are terse."}]},
-        {"role": "user", "parts": [{"type": "text", "content": "Weather?"}, {"type": "uri", "modality": "image", "uri": "https://x.test/a.png"}]},
-        {"role": "assistant", "parts": [{"type": "tool_call", "id": "call_0", "name": "lookup", "arguments": {"q": 1}}]},
-        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_0", "response": "42"}]},
+        {
+            "role": "user",
+            "parts": [
+                {"type": "text", "content": "Weather?"},
+                {"type": "uri", "modality": "image", "uri": "https://x.test/a.png"},
+            ],
+        },
+        {
+            "role": "assistant",
+            "parts": [
+                {"type": "tool_call", "id": "call_0", "name": "lookup", "arguments": {"q": 1}}
+            ],
+        },
+        {
+            "role": "tool",
+            "parts": [{"type": "tool_call_response", "id": "call_0", "response": "42"}],
+        },
     ]
     assert attr_json(span, semconv.GEN_AI_OUTPUT_MESSAGES) == [
-        {"role": "assistant", "parts": [{"type": "tool_call", "id": "call_1", "name": "get_weather", "arguments": {"city": "Paris"}}], "finish_reason": "tool_call"}
+        {
+            "role": "assistant",
+            "parts": [
+                {
+                    "type": "tool_call",
+                    "id": "call_1",
+                    "name": "get_weather",
+                    "arguments": {"city": "Paris"},
+                }
+            ],
+            "finish_reason": "tool_call",
+        }
     ]
     assert attr_json(span, semconv.GEN_AI_TOOL_DEFINITIONS) == [
-        {"type": "function", "name": "get_weather", "description": "d", "parameters": {"type": "object"}}
+        {
+            "type": "function",
+            "name": "get_weather",
+            "description": "d",
+            "parameters": {"type": "object"},
+        }
     ]
 
 
-def test_streamed_content_is_reassembled(client: openai.OpenAI, model: ScriptedModel, span_exporter: Any) -> None:
+def test_streamed_content_is_reassembled(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
     model.add(Reply(text="Hello there, Paris.", chunks=5))
     model.add(Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="call_9")], chunks=4))
     for _ in client.chat.completions.create(model="gpt-4o", messages=USER, stream=True):
@@ -55,7 +114,9 @@ def test_streamed_content_is_reassembled(client: openai.OpenAI, model: ScriptedM
     for _ in client.chat.completions.create(model="gpt-4o", messages=USER, stream=True):
         pass
     text_span, tool_span = span_exporter.get_finished_spans()
-    assert attr_json(text_span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [{"type": "text", "content": "Hello there, Paris."}]
+    assert attr_json(text_span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [
+        {"type": "text", "content": "Hello there, Paris."}
+    ]
     assert attr_json(tool_span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [
         {"type": "tool_call", "id": "call_9", "name": "get_weather", "arguments": {"city": "Paris"}}
     ]
@@ -73,23 +134,48 @@ def test_responses_content(client: openai.OpenAI, model: ScriptedModel, span_exp
         ],
     )
     (span,) = span_exporter.get_finished_spans()
-    assert attr_json(span, semconv.GEN_AI_SYSTEM_INSTRUCTIONS) == [{"type": "text", "content": "Be brief."}]
+    assert attr_json(span, semconv.GEN_AI_SYSTEM_INSTRUCTIONS) == [
+        {"type": "text", "content": "Be brief."}
+    ]
     inputs = attr_json(span, semconv.GEN_AI_INPUT_MESSAGES)
     assert inputs[1]["parts"][0]["type"] == "tool_call"
-    assert inputs[2] == {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "sunny"}]}
+    assert inputs[2] == {
+        "role": "tool",
+        "parts": [{"type": "tool_call_response", "id": "c1", "response": "sunny"}],
+    }
     output = attr_json(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]
     assert output["finish_reason"] == "stop"
     assert {"type": "text", "content": "Sunny"} in output["parts"]
 
 
-def test_huge_and_binary_content_is_truncated_as_valid_json(tracer_provider: Any, meter_provider: Any, span_exporter: Any, model: ScriptedModel, client: openai.OpenAI, instrumented: Any) -> None:
+def test_huge_and_binary_content_is_truncated_as_valid_json(
+    tracer_provider: Any,
+    meter_provider: Any,
+    span_exporter: Any,
+    model: ScriptedModel,
+    client: openai.OpenAI,
+    instrumented: Any,
+) -> None:
     instrumented.uninstrument()
-    instrumented.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, capture_content=True, max_content_length=300)
+    instrumented.instrument(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        capture_content=True,
+        max_content_length=300,
+    )
     model.add(Reply(text="ok"))
     image = "data:image/png;base64," + "A" * 100_000
     client.chat.completions.create(
         model="gpt-4o",
-        messages=[{"role": "user", "content": [{"type": "text", "text": "x" * 50_000}, {"type": "image_url", "image_url": {"url": image}}]}],
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "x" * 50_000},
+                    {"type": "image_url", "image_url": {"url": image}},
+                ],
+            }
+        ],
     )
     (span,) = span_exporter.get_finished_spans()
     raw = span.attributes[semconv.GEN_AI_INPUT_MESSAGES]
@@ -99,13 +185,29 @@ def test_huge_and_binary_content_is_truncated_as_valid_json(tracer_provider: Any
     assert span.attributes[semconv.AGENTOTEL_CONTENT_TRUNCATED] is True
 
 
-def test_redactor_applies(tracer_provider: Any, meter_provider: Any, span_exporter: Any, model: ScriptedModel, client: openai.OpenAI, instrumented: Any) -> None:
+def test_redactor_applies(
+    tracer_provider: Any,
+    meter_provider: Any,
+    span_exporter: Any,
+    model: ScriptedModel,
+    client: openai.OpenAI,
+    instrumented: Any,
+) -> None:
     instrumented.uninstrument()
 
     def redact(name: str, value: Any) -> Any:
-        return None if name == semconv.GEN_AI_OUTPUT_MESSAGES else json.loads(json.dumps(value).replace("Paris", "[city]"))
+        return (
+            None
+            if name == semconv.GEN_AI_OUTPUT_MESSAGES
+            else json.loads(json.dumps(value).replace("Paris", "[city]"))
+        )
 
-    instrumented.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, capture_content=True, redact=redact)
+    instrumented.instrument(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        capture_content=True,
+        redact=redact,
+    )
     model.add(Reply(text="Paris is sunny"))
     client.chat.completions.create(model="gpt-4o", messages=USER)
     (span,) = span_exporter.get_finished_spans()

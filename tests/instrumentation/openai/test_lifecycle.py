@@ -31,7 +31,9 @@ def originals() -> list[Any]:
     ]
 
 
-def test_uninstrument_restores_exact_functions(tracer_provider: Any, meter_provider: Any, client: openai.OpenAI, span_exporter: Any) -> None:
+def test_uninstrument_restores_exact_functions(
+    tracer_provider: Any, meter_provider: Any, client: openai.OpenAI, span_exporter: Any
+) -> None:
     before = originals()
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
@@ -42,7 +44,9 @@ def test_uninstrument_restores_exact_functions(tracer_provider: Any, meter_provi
     assert span_exporter.get_finished_spans() == ()
 
 
-def test_double_instrument_is_a_no_op(tracer_provider: Any, meter_provider: Any, client: openai.OpenAI, span_exporter: Any) -> None:
+def test_double_instrument_is_a_no_op(
+    tracer_provider: Any, meter_provider: Any, client: openai.OpenAI, span_exporter: Any
+) -> None:
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
     OpenAIInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
@@ -60,7 +64,9 @@ def test_double_instrument_is_a_no_op(tracer_provider: Any, meter_provider: Any,
         instrumentor.uninstrument()
 
 
-def test_client_created_before_instrument_is_covered(tracer_provider: Any, meter_provider: Any, client: openai.OpenAI, span_exporter: Any) -> None:
+def test_client_created_before_instrument_is_covered(
+    tracer_provider: Any, meter_provider: Any, client: openai.OpenAI, span_exporter: Any
+) -> None:
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
     try:
@@ -75,23 +81,37 @@ def _boom(*args: Any, **kwargs: Any) -> Any:
 
 
 def test_forced_telemetry_failure_never_breaks_the_call(
-    tracer_provider: Any, meter_provider: Any, model: ScriptedModel, client: openai.OpenAI, monkeypatch: pytest.MonkeyPatch
+    tracer_provider: Any,
+    meter_provider: Any,
+    model: ScriptedModel,
+    client: openai.OpenAI,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Every extractor raises; every API still returns the SDK's own result."""
     monkeypatch.setenv("AGENTOTEL_STRICT", "0")
     for name in dir(extract):
-        if callable(getattr(extract, name)) and not name.startswith("__") and name not in ("field", "given", "Any", "Mapping"):
+        if (
+            callable(getattr(extract, name))
+            and not name.startswith("__")
+            and name not in ("field", "given", "Any", "Mapping")
+        ):
             monkeypatch.setattr(extract, name, _boom)
     monkeypatch.setattr(stream_module.ChatAccumulator, "feed", _boom)
     monkeypatch.setattr(stream_module.ChatAccumulator, "finish", _boom)
     instrumentor = OpenAIInstrumentor()
-    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, capture_content=True)
+    instrumentor.instrument(
+        tracer_provider=tracer_provider, meter_provider=meter_provider, capture_content=True
+    )
     try:
         model.add(Reply(text="still works"))
         result = client.chat.completions.create(model="gpt-4o", messages=USER)
         assert result.choices[0].message.content == "still works"
         model.add(Reply(text="stream works", chunks=3))
-        text = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(model="gpt-4o", messages=USER, stream=True) if c.choices)
+        text = "".join(
+            c.choices[0].delta.content or ""
+            for c in client.chat.completions.create(model="gpt-4o", messages=USER, stream=True)
+            if c.choices
+        )
         assert text == "stream works"
         model.add(Reply(tool_calls=[ToolCall("f", {})]))
         assert client.responses.create(model="gpt-4.1", input="x").output[0].type == "function_call"
@@ -107,7 +127,15 @@ def test_forced_telemetry_failure_never_breaks_the_call(
 def _run(code: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **env, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}"}
     full_env.pop("PYTEST_CURRENT_TEST", None)
-    return subprocess.run([*args, "-c", textwrap.dedent(code)] if args else [sys.executable, "-c", textwrap.dedent(code)], env=full_env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [*args, "-c", textwrap.dedent(code)]
+        if args
+        else [sys.executable, "-c", textwrap.dedent(code)],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 APP = """
@@ -119,7 +147,8 @@ APP = """
 
 
 def test_agentotel_instrument_sets_up_everything(tmp_path: Path) -> None:
-    code = textwrap.dedent("""
+    code = (
+        textwrap.dedent("""
         import sys, agentotel
         from opentelemetry import trace
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -131,13 +160,16 @@ def test_agentotel_instrument_sets_up_everything(tmp_path: Path) -> None:
         assert "openai" not in sys.modules  # patched lazily, on import
         memory = InMemorySpanExporter()
         trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(memory))
-    """) + textwrap.dedent(APP) + textwrap.dedent("""
+    """)
+        + textwrap.dedent(APP)
+        + textwrap.dedent("""
         (span,) = memory.get_finished_spans()
         print(span.name, span.resource.attributes["service.name"])
         agentotel.uninstrument()
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
         assert len(memory.get_finished_spans()) == 1
     """)
+    )
     result = _run(code, {"OTEL_SERVICE_NAME": "demo-svc", "AGENTOTEL_STORE": "off"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "chat gpt-4o demo-svc"
@@ -149,7 +181,10 @@ def test_disabled_instrumentations_are_honoured() -> None:
         handle = agentotel.instrument()
         print(handle.names)
     """
-    result = _run(code, {"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "agentotel_openai", "AGENTOTEL_STORE": "off"})
+    result = _run(
+        code,
+        {"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "agentotel_openai", "AGENTOTEL_STORE": "off"},
+    )
     assert result.returncode == 0, result.stderr
     assert "'openai'" not in result.stdout
 
@@ -166,7 +201,9 @@ def test_opentelemetry_instrument_loads_the_entry_point(tmp_path: Path) -> None:
         provider.add_span_processor(SimpleSpanProcessor(memory))
         trace.set_tracer_provider(provider)
     """)
-    script.write_text(setup + textwrap.dedent(APP) + "print([s.name for s in memory.get_finished_spans()])\n")
+    script.write_text(
+        setup + textwrap.dedent(APP) + "print([s.name for s in memory.get_finished_spans()])\n"
+    )
     bin_dir = Path(sys.executable).parent
     env = {
         **os.environ,
@@ -174,6 +211,12 @@ def test_opentelemetry_instrument_loads_the_entry_point(tmp_path: Path) -> None:
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "",
     }
     env.pop("PYTEST_CURRENT_TEST", None)
-    result = subprocess.run([str(bin_dir / "opentelemetry-instrument"), sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(bin_dir / "opentelemetry-instrument"), sys.executable, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['chat gpt-4o']"

@@ -68,7 +68,9 @@ def server_and_provider(instance: Any) -> tuple[str | None, int | None, str]:
     if not isinstance(port, int):
         scheme = getattr(url, "scheme", "https")
         port = 443 if scheme == "https" else 80
-    if type(client).__name__.startswith(("AzureOpenAI", "AsyncAzureOpenAI")) or host.endswith(".openai.azure.com"):
+    if type(client).__name__.startswith(("AzureOpenAI", "AsyncAzureOpenAI")) or host.endswith(
+        ".openai.azure.com"
+    ):
         provider = semconv.PROVIDER_AZURE_OPENAI
     else:
         provider = _HOST_PROVIDERS.get(host, semconv.PROVIDER_OPENAI)
