@@ -168,6 +168,14 @@ def instrument(
                 meter_provider = _build_meter_provider(tracer_provider.resource)
                 if meter_provider is not None:
                     metrics.set_meter_provider(meter_provider)
+        if owns and meter_provider is not None:
+            # The pipeline's own health (queue size, drops, exports) as SDK self-observability metrics.
+            for processor in getattr(
+                tracer_provider._active_span_processor, "_span_processors", ()
+            ):
+                register = getattr(processor, "register_metrics", None)
+                if callable(register):
+                    register(meter_provider)
         handle = Instrumentation(settings, tracer_provider, meter_provider, owns_providers=owns)
         only = set(libraries) if libraries is not None else None
         kwargs = {
