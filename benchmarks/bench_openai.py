@@ -9,7 +9,8 @@ OTLP sink in a separate process. Prints the added CPU per call in µs and its ra
 Usage: ``python benchmarks/bench_openai.py [--rounds N] [--block-cpu S] [--pipeline P] [--json]``
 where P is ``agentotel`` (its BatchSpanProcessor + OTLP exporter, the default), ``sdk``,
 ``agentotel-no-metrics``, ``bare`` or ``noop``; ``--breakdown`` runs them all in turn, and
-``--profile CALLS`` prints a cProfile of the instrumented calls instead.
+``--profile CALLS`` prints a cProfile of the instrumented calls instead, and ``--components``
+the tight-loop cost of each part of the telemetry path.
 Providers are passed explicitly and never set globally, so tests can call :func:`measure`.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -88,12 +90,48 @@ class _Counter(SpanProcessor):
 
 
 PIPELINES = ("agentotel", "sdk", "agentotel-no-metrics", "bare", "noop")
-"""agentotel: its BatchSpanProcessor + OTLP exporter and an SDK meter provider exporting OTLP;
+"""agentotel: what ``agentotel.instrument()`` builds for an OTLP endpoint (its batch processor,
+OTLP exporter and meter provider);
 sdk: the SDK BatchSpanProcessor + OTLP exporter instead; agentotel-no-metrics: traces exported,
 metrics recorded into a MeterProvider without readers; bare: no span processor, no metric
 reader (the instrumentation and span construction alone); noop: OpenTelemetry's no-op tracer
 and meter providers (the wrapper and extraction alone). Differences between them split the
 overhead into wrapper, span construction, export and metrics."""
+
+
+def _agentotel_default(endpoint: str, resource: Any) -> tuple[Any, Any, _Counter, str] | None:
+    """The processors and meter provider `agentotel.instrument()` builds for an OTLP endpoint.
+
+    Built by agentotel's own pipeline code (with the endpoint set in the environment only while
+    it runs), so the benchmark follows whatever agentotel's default becomes. None if absent.
+    """
+    try:
+        from agentotel import _pipeline
+    except ImportError:
+        return None
+    from opentelemetry.sdk.trace import TracerProvider
+
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_METRIC_EXPORT_INTERVAL": "600000"}
+    saved = {key: os.environ.get(key) for key in (*env, "AGENTOTEL_STORE")}
+    os.environ.update(env)
+    os.environ.pop("AGENTOTEL_STORE", None)  # with an endpoint set, the default is no store
+    try:
+        processors = _pipeline.default_processors(True)
+        meter_provider = _pipeline.default_meter_provider(resource, True)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    if not processors or meter_provider is None:
+        return None
+    tracer_provider = TracerProvider(resource=resource)
+    for processor in processors:
+        tracer_provider.add_span_processor(processor)
+    counter = _Counter()
+    tracer_provider.add_span_processor(counter)
+    return tracer_provider, meter_provider, counter, "agentotel (agentotel.instrument()'s pipeline)"
 
 
 def build_pipeline(endpoint: str, pipeline: str) -> tuple[Any, Any, _Counter, str]:
@@ -111,6 +149,11 @@ def build_pipeline(endpoint: str, pipeline: str) -> tuple[Any, Any, _Counter, st
         from opentelemetry.trace import NoOpTracerProvider
 
         return NoOpTracerProvider(), NoOpMeterProvider(), _Counter(), pipeline
+    resource = Resource.create({"service.name": "agentotel-bench"})
+    if pipeline == "agentotel":
+        built = _agentotel_default(endpoint, resource)
+        if built is not None:
+            return built
     used = pipeline
     processor: Any = None
     if pipeline in ("agentotel", "agentotel-no-metrics"):
@@ -127,7 +170,6 @@ def build_pipeline(endpoint: str, pipeline: str) -> tuple[Any, Any, _Counter, st
         from opentelemetry.sdk.trace.export import BatchSpanProcessor as SDKProcessor
 
         processor = SDKProcessor(SDKSpanExporter(endpoint=f"{endpoint}/v1/traces"))
-    resource = Resource.create({"service.name": "agentotel-bench"})
     tracer_provider = TracerProvider(resource=resource)
     counter = _Counter()
     if processor is not None:
@@ -268,6 +310,125 @@ def profile(calls: int = 300, pipeline: str = "agentotel", top: int = 30) -> str
     return buf.getvalue()
 
 
+def _best_us(fn: Callable[[], object], n: int, repeats: int = 5) -> float:
+    for _ in range(min(n, 200)):
+        fn()
+    gc.collect()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.process_time() - start) / n * 1e6)
+    return best
+
+
+def components(n: int = 20_000, endpoint: str | None = None) -> list[tuple[str, float]]:
+    """Warm tight-loop costs (best of 5, µs) of the pieces of one instrumented chat call.
+
+    The telemetry cycle is what the wrapper does around the SDK call (extract request
+    attributes, start the inference span, read the response, stop) without the SDK call
+    itself, under different providers; encoding is per span for a 512-span batch. Lower
+    bounds: inside a real call caches are colder.
+    """
+    if endpoint is None:
+        with sink() as url:
+            return components(n, url)
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import (
+        encode_spans as sdk_encode,
+    )
+    from opentelemetry.metrics import NoOpMeterProvider
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import NoOpTracerProvider
+
+    from agentotel import semconv
+    from agentotel.export import encode_spans
+    from agentotel.instrumentation.openai import extract
+    from agentotel.telemetry import TelemetryHandler
+
+    client = workloads._openai_client()
+    completions = client.chat.completions
+    kwargs: dict[str, Any] = {
+        "model": workloads.MODEL,
+        "messages": workloads.MESSAGES,
+        "max_tokens": 64,
+        "temperature": 0.2,
+    }
+    response = completions.create(**kwargs)
+    resource = Resource.create({"service.name": "agentotel-bench"})
+
+    def cycle(handler: Any) -> Callable[[], None]:
+        def run() -> None:
+            host, port, provider = extract.server_and_provider(completions)
+            inv = handler.inference(
+                provider,
+                workloads.MODEL,
+                semconv.OP_CHAT,
+                host,
+                port,
+                extract.chat_request_attributes(kwargs),
+            )
+            extract.chat_response(inv, response)
+            inv.stop()
+
+        return run
+
+    out: list[tuple[str, float]] = []
+    configs: list[tuple[str, Any, Any]] = [
+        ("telemetry cycle, no-op tracer and meter", NoOpTracerProvider(), NoOpMeterProvider()),
+        ("telemetry cycle, SDK span (no processor), no-op meter", None, NoOpMeterProvider()),
+        (
+            "telemetry cycle, SDK span, SDK meter with a reader",
+            None,
+            MeterProvider(resource=resource, metric_readers=[InMemoryMetricReader()]),
+        ),
+    ]
+    try:
+        from agentotel import _pipeline
+
+        saved = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
+        try:
+            fast = _pipeline.default_meter_provider(resource, True)
+        finally:
+            if saved is None:
+                os.environ.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+            else:
+                os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = saved
+        configs.append(("telemetry cycle, SDK span, agentotel's own meter", None, fast))
+    except ImportError:
+        pass
+    for label, tracer_provider, meter_provider in configs:
+        tp = tracer_provider if tracer_provider is not None else TracerProvider(resource=resource)
+        handler = TelemetryHandler(tracer_provider=tp, meter_provider=meter_provider)
+        out.append((label, _best_us(cycle(handler), n)))
+        if hasattr(meter_provider, "shutdown"):
+            meter_provider.shutdown()
+
+    memory = InMemorySpanExporter()
+    tp = TracerProvider(resource=resource)
+    tp.add_span_processor(SimpleSpanProcessor(memory))
+    run = cycle(TelemetryHandler(tracer_provider=tp, meter_provider=NoOpMeterProvider()))
+    for _ in range(512):
+        run()
+    spans = list(memory.get_finished_spans())
+    out.append(
+        ("agentotel OTLP encoding, per span", _best_us(lambda: encode_spans(spans), 20) / 512)
+    )
+    out.append(
+        (
+            "SDK OTLP encoding + serialisation, per span",
+            _best_us(lambda: sdk_encode(spans).SerializePartialToString(), 20) / 512,
+        )
+    )
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=10)
@@ -277,7 +438,12 @@ def main() -> None:
     ap.add_argument("--workload", choices=("openai_chat", "openai_stream"), default="openai_chat")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--profile", type=int, metavar="CALLS", help="cProfile CALLS calls instead")
+    ap.add_argument("--components", action="store_true", help="tight-loop costs of the parts")
     args = ap.parse_args()
+    if args.components:
+        for label, us in components():
+            print(f"{label:58s} {us:8.1f} µs")
+        return
     if args.profile:
         print(profile(args.profile, args.pipeline))
         return

@@ -115,9 +115,9 @@ class Sink:
 def worker(python: str, cfg: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
     """Run one worker process and parse its RESULT line."""
     env = {**os.environ, "PYTHONHASHSEED": "0", "ANTHROPIC_OPEN_TELEMETRY": "false"}
+    # Each peer's defaults as shipped: no exporter or store overrides from the caller's shell.
     for var in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_EXPORTER", "AGENTOTEL_STORE"):
         env.pop(var, None)
-    env["AGENTOTEL_STORE"] = "off"
     try:
         proc = subprocess.run(
             [python, str(HERE / "worker.py"), json.dumps(cfg)],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from opentelemetry.sdk.trace import SpanProcessor
@@ -12,55 +11,29 @@ _log = logging.getLogger("agentotel")
 
 
 def _processor(exporter: Any) -> SpanProcessor:
-    try:
-        from agentotel.export import BatchSpanProcessor
+    from agentotel.export import BatchSpanProcessor
 
-        return BatchSpanProcessor(exporter)  # type: ignore[no-any-return]
-    except ImportError:
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor as SDKBatchSpanProcessor
-
-        return SDKBatchSpanProcessor(exporter)
+    return BatchSpanProcessor(exporter)
 
 
 def _otlp_exporter() -> Any:
-    try:
-        from agentotel.export import OTLPSpanExporter
+    from agentotel.export import OTLPSpanExporter
 
-        return OTLPSpanExporter()
-    except ImportError:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-            OTLPSpanExporter as SDKOTLPSpanExporter,
-        )
-
-        return SDKOTLPSpanExporter()
-
-
-def _store_requested() -> bool:
-    value = os.environ.get("AGENTOTEL_STORE", "")
-    return bool(value) and value.strip().lower() not in ("off", "0", "false", "none")
+    return OTLPSpanExporter()
 
 
 def default_processors(endpoint: bool) -> list[SpanProcessor]:
     """OTLP when an endpoint is configured; the local store when none is, or when asked for."""
+    from agentotel.store import StoreSpanExporter, store_enabled
+
     processors: list[SpanProcessor] = []
     if endpoint:
         try:
             processors.append(_processor(_otlp_exporter()))
         except Exception as exc:
             _log.warning("agentotel: OTLP exporter unavailable: %s", exc)
-    store_off = os.environ.get("AGENTOTEL_STORE", "").strip().lower() in (
-        "off",
-        "0",
-        "false",
-        "none",
-    )
-    if (not endpoint and not store_off) or (endpoint and _store_requested()):
-        try:
-            from agentotel.store import StoreSpanExporter
-
-            processors.append(_processor(StoreSpanExporter()))
-        except Exception as exc:
-            _log.debug("agentotel: local store unavailable: %s", exc)
+    if store_enabled():
+        processors.append(_processor(StoreSpanExporter()))
     return processors
 
 
