@@ -27,5 +27,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+bench-peers: $(STAMP)
+	$(BIN)/python benchmarks/peers/run.py
+
 clean:
 	rm -rf $(VENV) .agentotel build dist

@@ -113,7 +113,9 @@ PEERS: dict[str, Peer] = {
             no_deps=("openlit==1.45.0",),
             in_process=False,
             notes=(
-                "openlit 1.45.0 requires openai<3: installed with --no-deps beside its other needs",
+                "openlit 1.45.0 pins openai<3, so pip cannot install it beside openai 3.x; installed "
+                "with --no-deps beside its other needs, it imports with opentelemetry 1.45.2 and "
+                "instruments openai 3.x",
                 "its instrumentors' uninstrument() is a no-op: fresh processes",
             ),
         ),
