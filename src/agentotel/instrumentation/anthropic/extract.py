@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from agentotel import semconv
+from agentotel.instrumentation._read import field, given
+from agentotel.instrumentation._read import int_or_none as _int
+from agentotel.instrumentation._read import str_or_none as _str
 
 # stop_reason -> the conventions' finish_reason for output messages.
 _FINISH = {
@@ -27,28 +30,6 @@ _OPERATIONS = {
     "anthropic.messages.create": semconv.OP_CHAT,
     "anthropic.messages.count_tokens": semconv.OP_COUNT_TOKENS,
 }
-
-
-def given(value: Any) -> bool:
-    """False for ``None`` and the SDK's ``omit`` / ``NOT_GIVEN`` sentinels."""
-    return value is not None and type(value).__name__ not in ("Omit", "NotGiven")
-
-
-def field(obj: Any, name: str) -> Any:
-    """Read ``name`` from a pydantic model, a dict, or anything else; ``None`` if absent."""
-    if obj is None:
-        return None
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def finish_reason(raw: Any) -> str:

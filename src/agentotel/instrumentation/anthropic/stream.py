@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from agentotel import semconv
+from agentotel.instrumentation._read import field
 from agentotel.instrumentation.anthropic import extract
-from agentotel.instrumentation.anthropic.extract import field
 from agentotel.telemetry import InferenceInvocation
 
 _USAGE_FIELDS = (

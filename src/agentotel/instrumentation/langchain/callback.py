@@ -19,6 +19,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import SpanKind
 
 from agentotel import _safety, semconv
+from agentotel.instrumentation._read import field
 from agentotel.instrumentation.langchain import extract, sdk
 from agentotel.instrumentation.langchain.runs import (
     GRAPH_AGENT,
@@ -162,7 +163,7 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
         graph = parent.graph
         if graph is None or graph.kind == GRAPH_AGENT:
             return False
-        return bool(extract.field(metadata, "langgraph_node") == name)
+        return bool(field(metadata, "langgraph_node") == name)
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         try:
@@ -320,7 +321,7 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
             parent = self.runs.get(parent_run_id)
             name = extract.serialized_name(serialized) or kwargs.get("name") or "tool"
             call_id = kwargs.get("tool_call_id")
-            description = extract.field(serialized, "description")
+            description = field(serialized, "description")
             inv = self._start(
                 parent,
                 lambda: telemetry.tool(

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agentotel import semconv
+from agentotel.instrumentation._read import field
+from agentotel.instrumentation._read import str_or_none as _str
 from agentotel.telemetry import InferenceInvocation
 
 # LangChain's ``ls_provider`` values -> gen_ai.provider.name.
@@ -47,19 +49,6 @@ _FINISH = {
 }
 
 UNKNOWN_PROVIDER = "langchain"
-
-
-def field(obj: Any, name: str) -> Any:
-    """``name`` from a mapping or an object; ``None`` when absent."""
-    if obj is None:
-        return None
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _int(value: Any) -> int | None:

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from agentotel import semconv
+from agentotel.instrumentation._read import field, given
+from agentotel.instrumentation._read import int_or_none as _int
+from agentotel.instrumentation._read import str_or_none as _str
 
 _HOST_PROVIDERS = {
     "api.openai.com": semconv.PROVIDER_OPENAI,
@@ -35,26 +38,8 @@ _FINISH = {
 }
 
 
-def given(value: Any) -> bool:
-    """False for ``None`` and the SDK's ``omit`` / ``NOT_GIVEN`` sentinels."""
-    return value is not None and type(value).__name__ not in ("Omit", "NotGiven")
-
-
-def field(obj: Any, name: str) -> Any:
-    """Read ``name`` from a pydantic model, a dict, or anything else; ``None`` if absent."""
-    if obj is None:
-        return None
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
 def finish_reason(raw: Any) -> str:
     return _FINISH.get(raw, raw) if isinstance(raw, str) else semconv.FINISH_STOP
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def server_and_provider(instance: Any) -> tuple[str | None, int | None, str]:
@@ -266,10 +251,6 @@ def embeddings_response(inv: Any, response: Any) -> None:
         vector = field(data[0], "embedding")
         if isinstance(vector, list):
             inv.dimension_count = len(vector)
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 # -- content (only when capture is on) ---------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from agentotel import _safety, semconv
+from agentotel.instrumentation._read import field
 from agentotel.instrumentation.openai import extract
 from agentotel.instrumentation.openai.stream import ChatAccumulator, ResponsesAccumulator
 from agentotel.telemetry import InferenceInvocation, TelemetryHandler
@@ -97,19 +98,19 @@ def _start_embeddings(
 
 
 def _completion_response(inv: InferenceInvocation, response: Any) -> None:
-    inv.response_id = extract.field(response, "id")
-    inv.response_model = extract.field(response, "model")
-    choices = extract.field(response, "choices") or ()
-    reasons = [extract.field(c, "finish_reason") or "" for c in choices]
+    inv.response_id = field(response, "id")
+    inv.response_model = field(response, "model")
+    choices = field(response, "choices") or ()
+    reasons = [field(c, "finish_reason") or "" for c in choices]
     if any(reasons):
         inv.finish_reasons = reasons
-    extract.usage_chat(inv, extract.field(response, "usage"))
+    extract.usage_chat(inv, field(response, "usage"))
     if inv.capture_content:
         inv.output_messages = [
             {
                 "role": "assistant",
-                "parts": [{"type": semconv.PART_TEXT, "content": extract.field(c, "text")}],
-                "finish_reason": extract.finish_reason(extract.field(c, "finish_reason")),
+                "parts": [{"type": semconv.PART_TEXT, "content": field(c, "text")}],
+                "finish_reason": extract.finish_reason(field(c, "finish_reason")),
             }
             for c in choices
         ]
@@ -296,15 +297,15 @@ class _LegacyAccumulator:
 
     def feed(self, chunk: Any) -> None:
         if self.id is None:
-            self.id = extract.field(chunk, "id")
-            self.model = extract.field(chunk, "model")
-        usage = extract.field(chunk, "usage")
+            self.id = field(chunk, "id")
+            self.model = field(chunk, "model")
+        usage = field(chunk, "usage")
         if usage is not None:
             self.usage = usage
-        for choice in extract.field(chunk, "choices") or ():
-            reason = extract.field(choice, "finish_reason")
+        for choice in field(chunk, "choices") or ():
+            reason = field(choice, "finish_reason")
             if reason:
-                self.reasons[extract.field(choice, "index") or 0] = reason
+                self.reasons[field(choice, "index") or 0] = reason
 
     def finish(self, inv: InferenceInvocation) -> None:
         inv.response_id = self.id if isinstance(self.id, str) else None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from agentotel import semconv
+from agentotel.instrumentation._read import field
 from agentotel.instrumentation.openai import extract
-from agentotel.instrumentation.openai.extract import field
 from agentotel.telemetry import InferenceInvocation
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agentotel import semconv
+from agentotel.instrumentation._read import int_or_none as _int
 from agentotel.telemetry import content as content_mod
 
 # pydantic-ai provider names (``Model.system``) that differ from the conventions' names.
@@ -50,10 +51,6 @@ _SETTINGS = (
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def provider_name(model: Any) -> str | None:
