@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from agentotel import _safety
+
+# agentotel's own tests run strict: an internal telemetry error fails the test
+# instead of being swallowed (tests that exercise the guard set it to 0).
+os.environ.setdefault("AGENTOTEL_STRICT", "1")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ attributes instead of errors. They run on every call: keep them cheap.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -27,6 +27,17 @@ def field(obj: Any, name: str) -> Any:
     if value is None and isinstance(obj, Mapping):
         return obj.get(name)
     return value
+
+
+def reusable(value: Any) -> bool:
+    """True for a list, tuple or other re-iterable sequence (not a string).
+
+    Content is read only from these: iterating a generator or other one-shot
+    iterable the caller passed would consume it before the library sends it.
+    """
+    if type(value) is list or type(value) is tuple:
+        return True
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
 
 
 def int_or_none(value: Any) -> int | None:

@@ -1,9 +1,11 @@
 """Message content as JSON: made JSON-safe, redacted, and truncated without breaking the JSON.
 
-Truncation shortens the longest strings first (each keeps a prefix and a
-marker saying how much was cut) until the document fits the limit, so the
-result always parses and keeps its structure: every message and part stays,
-only string values get shorter.
+Truncation first shortens the longest strings (each keeps a prefix and a
+marker saying how much was cut) until the document fits the limit. If the
+structure alone is still too large (thousands of small items), trailing list
+items are replaced by one marker string. The result always parses, keeps its
+shape (objects keep their keys, lists keep their first items), and fits the
+limit; as a last resort a small stub says how large the content was.
 """
 
 from __future__ import annotations
@@ -11,19 +13,22 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 _MARK = "…[{} chars truncated]"
+_ITEMS_MARK = "…[{} items truncated]"
 _MIN_KEEP = 16
 _MAX_DEPTH = 32
 
 
-def json_safe(value: Any, _depth: int = 0) -> Any:
+def json_safe(value: Any, max_items: int | None = None, _depth: int = 0) -> Any:
     """Return a structure ``json.dumps`` accepts, whatever ``value`` holds.
 
     Pydantic models and dataclasses become dicts, bytes become base64 text,
     NaN/inf become strings, anything else unknown becomes ``str(value)``.
+    Lists longer than ``max_items`` keep their first items and a marker, so a
+    huge payload costs no more work than the limit can show.
     """
     if value is None or isinstance(value, (bool, int, str)):
         return value
@@ -31,23 +36,29 @@ def json_safe(value: Any, _depth: int = 0) -> Any:
         return value if math.isfinite(value) else str(value)
     if _depth > _MAX_DEPTH:
         return "…"
+    depth = _depth + 1
     if isinstance(value, Mapping):
-        return {str(k): json_safe(v, _depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [json_safe(v, _depth + 1) for v in value]
+        return {str(k): json_safe(v, max_items, depth) for k, v in value.items()}
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (list, tuple, set, frozenset)) or (
+        isinstance(value, Sequence) and not isinstance(value, str)
+    ):
+        items = value if isinstance(value, (list, tuple)) else list(value)
+        if max_items is not None and len(items) > max_items:
+            kept = [json_safe(v, max_items, depth) for v in items[:max_items]]
+            kept.append(_ITEMS_MARK.format(len(items) - max_items))
+            return kept
+        return [json_safe(v, max_items, depth) for v in items]
     dump = getattr(value, "model_dump", None)
     if callable(dump):
         try:
-            return json_safe(dump(mode="json", exclude_none=True), _depth + 1)
+            return json_safe(dump(mode="json", exclude_none=True), max_items, depth)
         except Exception:
             pass
     fields = getattr(value, "__dataclass_fields__", None)
     if isinstance(fields, dict):
-        return {name: json_safe(getattr(value, name, None), _depth + 1) for name in fields}
-    if isinstance(value, Sequence):
-        return [json_safe(v, _depth + 1) for v in value]
+        return {name: json_safe(getattr(value, name, None), max_items, depth) for name in fields}
     try:
         return str(value)
     except Exception:
@@ -69,12 +80,19 @@ def _strings(value: Any, out: list[int]) -> None:
             _strings(v, out)
 
 
+def _longest_list(value: Any) -> int:
+    if isinstance(value, dict):
+        return max((_longest_list(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return max(len(value), max((_longest_list(v) for v in value), default=0))
+    return 0
+
+
 def _cap(value: Any, cap: int) -> Any:
     if isinstance(value, str):
-        if len(value) <= cap:
+        if len(value) <= cap or (value.startswith("…[") and value.endswith("truncated]")):
             return value
-        cut = len(value) - cap
-        return value[:cap] + _MARK.format(cut)
+        return value[:cap] + _MARK.format(len(value) - cap)
     if isinstance(value, dict):
         return {k: _cap(v, cap) for k, v in value.items()}
     if isinstance(value, list):
@@ -82,41 +100,84 @@ def _cap(value: Any, cap: int) -> Any:
     return value
 
 
-def to_json(value: Any, limit: int) -> tuple[str, bool]:
-    """Serialise ``value`` (already JSON-safe) to at most ``limit`` characters where possible.
+def _trim(value: Any, keep: int) -> Any:
+    if isinstance(value, dict):
+        return {k: _trim(v, keep) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_trim(v, keep) for v in value[:keep]]
+        if len(value) > keep:
+            items.append(_ITEMS_MARK.format(len(value) - keep))
+        return items
+    return value
 
-    Returns the JSON text and whether anything was truncated. When even the
-    structure alone exceeds the limit the shortest valid form is returned.
+
+def _largest(lo: int, hi: int, fits: Callable[[int], str | None]) -> str | None:
+    """The text for the largest ``n`` in ``[lo, hi]`` that fits (``fits`` grows with n)."""
+    best = None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        text = fits(mid)
+        if text is not None:
+            best, lo = text, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def _fit_strings(value: Any, limit: int) -> str | None:
+    lengths: list[int] = []
+    _strings(value, lengths)
+
+    def fits(cap: int) -> str | None:
+        text = dumps(_cap(value, cap))
+        return text if len(text) <= limit else None
+
+    return _largest(0, max(lengths, default=0), fits)
+
+
+def to_json(value: Any, limit: int) -> tuple[str, bool]:
+    """Serialise ``value`` (already JSON-safe) to valid JSON of at most ``limit`` characters.
+
+    Returns the text and whether anything was truncated.
     """
     text = dumps(value)
     if limit <= 0 or len(text) <= limit:
         return text, False
-    lengths: list[int] = []
-    _strings(value, lengths)
-    if not lengths:
-        return text, False
-    # Binary search the largest per-string cap whose document fits.
-    lo, hi = 0, max(lengths)
-    best = dumps(_cap(value, 0))
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        candidate = dumps(_cap(value, mid))
-        if len(candidate) <= limit:
-            best, lo = candidate, mid + 1
-        else:
-            hi = mid - 1
-    return best, True
+    fitted = _fit_strings(value, limit)
+    if fitted is not None:
+        return fitted, True
+
+    def fits(keep: int) -> str | None:
+        return _fit_strings(_trim(value, keep), limit)
+
+    fitted = _largest(0, _longest_list(value), fits)
+    if fitted is not None:
+        return fitted, True
+    stub = dumps({"truncated": True, "original_chars": len(text)})
+    return stub if len(stub) <= limit else "null", True
 
 
-def serialize(name: str, value: Any, limit: int, redact: Any = None) -> tuple[str | None, bool]:
-    """Make ``value`` safe, pass it through the redactor, and serialise it within ``limit``."""
-    safe = json_safe(value)
+def serialize(
+    name: str,
+    value: Any,
+    limit: int,
+    redact: Callable[[str, Any], Any] | None = None,
+    as_json: bool = True,
+) -> tuple[str | None, bool]:
+    """Make ``value`` safe, pass it through the redactor, and serialise it within ``limit``.
+
+    With ``as_json`` (message attributes) the result is always a JSON document; otherwise
+    (tool arguments and results) a plain string is recorded as it is. ``None`` means the
+    redactor dropped the value.
+    """
+    max_items = limit // 2 if limit > 0 else None
+    safe = json_safe(value, max_items)
     if redact is not None:
         safe = redact(name, safe)
         if safe is None:
             return None, False
-        safe = json_safe(safe)
-    if isinstance(safe, str):
+        safe = json_safe(safe, max_items)
+    if isinstance(safe, str) and not as_json:
         if limit > 0 and len(safe) > limit:
             keep = max(limit - len(_MARK.format(len(safe))), _MIN_KEEP)
             return safe[:keep] + _MARK.format(len(safe) - keep), True

@@ -19,7 +19,7 @@ from opentelemetry._logs import LoggerProvider, get_logger
 from opentelemetry.metrics import MeterProvider, get_meter
 from opentelemetry.trace import Link, Span, SpanContext, SpanKind, TracerProvider
 
-from agentotel import _config, semconv
+from agentotel import _config, _safety, semconv
 from agentotel.telemetry import content as content_mod
 from agentotel.telemetry.fastmetrics import fast_meter_for
 from agentotel.telemetry.invocation import (
@@ -209,12 +209,17 @@ class TelemetryHandler:
         instruments = self.instruments
         if instruments is None:
             return
-        if operation == semconv.OP_INVOKE_AGENT and instruments.agent_duration is not None:
-            instruments.agent_duration.record(duration, attrs)
-        elif operation == semconv.OP_EXECUTE_TOOL and instruments.tool_duration is not None:
-            instruments.tool_duration.record(duration, attrs)
-        elif operation == semconv.OP_INVOKE_WORKFLOW and instruments.workflow_duration is not None:
-            instruments.workflow_duration.record(duration, attrs)
+        # The released conventions define a client duration for model calls only; agent,
+        # tool and workflow durations exist under the experimental names alone.
+        if operation == semconv.OP_INVOKE_AGENT:
+            if instruments.agent_duration is not None:
+                instruments.agent_duration.record(duration, attrs)
+        elif operation == semconv.OP_EXECUTE_TOOL:
+            if instruments.tool_duration is not None:
+                instruments.tool_duration.record(duration, attrs)
+        elif operation == semconv.OP_INVOKE_WORKFLOW:
+            if instruments.workflow_duration is not None:
+                instruments.workflow_duration.record(duration, attrs)
         else:
             instruments.duration.record(duration, attrs)
 
@@ -239,15 +244,26 @@ class TelemetryHandler:
         if output_tokens is not None and instruments.output_tokens is not None:
             instruments.output_tokens.record(output_tokens, attrs)
 
-    def _content_attr(self, attrs: dict[str, Any], name: str, value: Any) -> None:
+    def _serialize(self, name: str, value: Any, as_json: bool) -> tuple[str | None, bool]:
+        """Content as recorded, or ``None``; a failing redactor costs only this attribute."""
         settings = self.settings
-        text, truncated = content_mod.serialize(
-            name, value, settings.max_content_length, settings.redact
-        )
+        try:
+            return content_mod.serialize(
+                name, value, settings.max_content_length, settings.redact, as_json
+            )
+        except Exception as exc:
+            _safety.report(f"content.{name}", exc)
+            return None, False
+
+    def _content_attr(
+        self, attrs: dict[str, Any], name: str, value: Any, as_json: bool = True
+    ) -> str | None:
+        text, truncated = self._serialize(name, value, as_json)
         if text is not None:
             attrs[name] = text
             if truncated:
                 attrs[semconv.AGENTOTEL_CONTENT_TRUNCATED] = True
+        return text
 
     def _content(self, inv: InferenceInvocation | AgentInvocation, attrs: dict[str, Any]) -> None:
         """Put the conversation on the span and/or in an event, as the content mode says."""
@@ -263,15 +279,12 @@ class TelemetryHandler:
             if value is None:
                 continue
             if mode.on_span:
-                self._content_attr(attrs, name, value)
-            if event_attrs is not None:
-                text = attrs.get(name)
-                if text is None:
-                    text, _ = content_mod.serialize(
-                        name, value, self.settings.max_content_length, self.settings.redact
-                    )
-                if text is not None:
-                    event_attrs[name] = json.loads(text)
+                text = self._content_attr(attrs, name, value)
+            else:
+                text, _ = self._serialize(name, value, True)
+            if event_attrs is not None and text is not None:
+                # Always a JSON document (serialize guarantees it), structured on the event.
+                event_attrs[name] = json.loads(text)
         if event_attrs is not None and isinstance(inv, InferenceInvocation):
             self._emit_details(inv, attrs, event_attrs)
 

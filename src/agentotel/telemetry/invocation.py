@@ -9,6 +9,7 @@ raise: internal errors go to :mod:`agentotel._safety`.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from collections.abc import Sequence
@@ -130,6 +131,11 @@ class Invocation:
     def fail(self, error: BaseException | str, description: str | None = None) -> None:
         """End with ``error.type`` and ERROR status. Only the first stop/fail counts."""
         if self._ended:
+            return
+        if isinstance(error, (asyncio.CancelledError, GeneratorExit)):
+            # The caller gave up (task cancelled, generator closed): not the operation's failure.
+            self.set(semconv.AGENTOTEL_STREAM_ENDED_BY, "cancelled")
+            self.stop()
             return
         self._ended = True
         try:
@@ -256,7 +262,10 @@ class InferenceInvocation(Invocation):
         if self.tool_call_ids:
             handler._remember_tool_calls(self.tool_call_ids, self.span)
         if handler.settings.content.enabled:
-            handler._content(self, attrs)
+            try:
+                handler._content(self, attrs)
+            except Exception as exc:  # content failures cost the content, not the span
+                _safety.report("telemetry.content", exc)
 
     def _record_metrics(self, duration: float) -> None:
         handler = self._handler
@@ -295,9 +304,13 @@ class ToolInvocation(Invocation):
         if self._handler.settings.content.on_span:
             handler = self._handler
             if self.arguments is not None:
-                handler._content_attr(attrs, semconv.GEN_AI_TOOL_CALL_ARGUMENTS, self.arguments)
+                handler._content_attr(
+                    attrs, semconv.GEN_AI_TOOL_CALL_ARGUMENTS, self.arguments, as_json=False
+                )
             if self.result is not None:
-                handler._content_attr(attrs, semconv.GEN_AI_TOOL_CALL_RESULT, self.result)
+                handler._content_attr(
+                    attrs, semconv.GEN_AI_TOOL_CALL_RESULT, self.result, as_json=False
+                )
 
     def _record_metrics(self, duration: float) -> None:
         self._handler._record_duration(self.operation, duration, self.metric_attributes)
@@ -336,4 +349,7 @@ class AgentInvocation(Invocation):
         if self.output_tokens is not None:
             attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = self.output_tokens
         if self._handler.settings.content.on_span:
-            self._handler._content(self, attrs)
+            try:
+                self._handler._content(self, attrs)
+            except Exception as exc:
+                _safety.report("telemetry.content", exc)

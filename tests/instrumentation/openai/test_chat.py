@@ -477,3 +477,40 @@ async def test_async_stream_cancelled(
     gc.collect()
     span = only_span(span_exporter)
     assert span.end_time is not None
+
+
+def test_raw_streamed_response_ends_when_consumed(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
+    # langchain-openai's include_response_headers path: with_raw_response + stream=True.
+    model.add(Reply(text="hello there world", chunks=3, input_tokens=5, output_tokens=3))
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4o", messages=USER, stream=True, stream_options={"include_usage": True}
+    )
+    assert span_exporter.get_finished_spans() == ()
+    assert raw.headers["content-type"].startswith("text/event-stream")
+    text = "".join(c.choices[0].delta.content or "" for c in raw.parse() if c.choices)
+    assert text == "hello there world"
+    span = only_span(span_exporter)
+    assert span.attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 3
+
+
+async def test_async_streaming_response_parse(
+    aclient: openai.AsyncOpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
+    model.add(Reply(text="async raw", input_tokens=2, output_tokens=2))
+    async with aclient.chat.completions.with_streaming_response.create(
+        model="gpt-4o", messages=USER
+    ) as response:
+        completion = await response.parse()
+    assert completion.choices[0].message.content == "async raw"
+    assert only_span(span_exporter).attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 2
+
+
+def test_raw_response_dropped_unread_still_ends(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
+    model.add(Reply(text="never read", chunks=2))
+    client.chat.completions.with_raw_response.create(model="gpt-4o", messages=USER, stream=True)
+    gc.collect()
+    assert only_span(span_exporter).attributes[semconv.AGENTOTEL_STREAM_ENDED_BY] == "abandoned"

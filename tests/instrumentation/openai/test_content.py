@@ -213,3 +213,21 @@ def test_redactor_applies(
     (span,) = span_exporter.get_finished_spans()
     assert "[city]" in span.attributes[semconv.GEN_AI_INPUT_MESSAGES]
     assert semconv.GEN_AI_OUTPUT_MESSAGES not in span.attributes
+
+
+def test_one_shot_iterables_reach_the_sdk_untouched(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
+    """Content capture never consumes a generator the caller passed."""
+    model.add(Reply(text="ok"))
+    messages = (m for m in [{"role": "user", "content": "from a generator"}])
+    tools = (
+        t
+        for t in [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    )
+    client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools)
+    sent = model.requests[-1].body
+    assert sent["messages"] == [{"role": "user", "content": "from a generator"}]
+    assert sent["tools"][0]["function"]["name"] == "f"
+    (span,) = span_exporter.get_finished_spans()
+    assert semconv.GEN_AI_INPUT_MESSAGES not in span.attributes  # not readable without consuming it

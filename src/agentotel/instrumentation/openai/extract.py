@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agentotel import semconv
-from agentotel.instrumentation._read import field, given
+from agentotel.instrumentation._read import field, given, reusable
 from agentotel.instrumentation._read import int_or_none as _int
 from agentotel.instrumentation._read import str_or_none as _str
 
@@ -42,10 +42,28 @@ def finish_reason(raw: Any) -> str:
     return _FINISH.get(raw, raw) if isinstance(raw, str) else semconv.FINISH_STOP
 
 
-def server_and_provider(instance: Any) -> tuple[str | None, int | None, str]:
+_Server = tuple[str | None, int | None, str]
+# Keyed by the client's base URL object (kept alive here, so its id cannot be reused):
+# the URL is parsed once per client rather than on every call.
+_servers: dict[int, tuple[Any, type, _Server]] = {}
+_MAX_SERVERS = 256
+
+
+def server_and_provider(instance: Any) -> _Server:
     """(server.address, server.port, gen_ai.provider.name) for the client behind a resource."""
     client = getattr(instance, "_client", None)
     url = getattr(client, "base_url", None)
+    cached = _servers.get(id(url))
+    if cached is not None and cached[0] is url and cached[1] is type(client):
+        return cached[2]
+    result = _server_and_provider(client, url)
+    if len(_servers) >= _MAX_SERVERS:
+        _servers.clear()
+    _servers[id(url)] = (url, type(client), result)
+    return result
+
+
+def _server_and_provider(client: Any, url: Any) -> _Server:
     host = getattr(url, "host", None)
     port = getattr(url, "port", None)
     if not isinstance(host, str) or not host:
@@ -319,10 +337,10 @@ def _role(role: Any) -> str:
     return role if isinstance(role, str) else "user"
 
 
-def chat_input_messages(messages: Any) -> list[dict[str, Any]]:
+def chat_input_messages(messages: Any) -> list[dict[str, Any]] | None:
+    if not reusable(messages):
+        return None
     out: list[dict[str, Any]] = []
-    if not given(messages):
-        return out
     for message in messages:
         role = _role(field(message, "role"))
         parts = _content_parts(field(message, "content"))
@@ -376,7 +394,7 @@ def chat_output_message(choice: Any) -> dict[str, Any]:
 
 
 def tool_definitions(tools: Any) -> list[dict[str, Any]] | None:
-    if not given(tools) or not tools:
+    if not reusable(tools) or not tools:
         return None
     out: list[dict[str, Any]] = []
     for tool in tools:
@@ -408,7 +426,7 @@ def responses_input(
     if isinstance(raw, str):
         return [{"role": "user", "parts": [{"type": semconv.PART_TEXT, "content": raw}]}], system
     messages: list[dict[str, Any]] = []
-    if not given(raw) or raw is None:
+    if raw is None or not reusable(raw):
         return messages, system
     for item in raw:
         kind = field(item, "type")

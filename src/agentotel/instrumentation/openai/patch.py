@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+import wrapt
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from agentotel import _safety, semconv
 from agentotel.instrumentation._read import field
 from agentotel.instrumentation.openai import extract
 from agentotel.instrumentation.openai.stream import ChatAccumulator, ResponsesAccumulator
+from agentotel.instrumentation.pydantic_ai.scope import sdk_call_claimed
 from agentotel.telemetry import InferenceInvocation, TelemetryHandler
 from agentotel.telemetry.stream import Accumulator, AsyncStreamProxy, StreamProxy
 
@@ -144,6 +147,63 @@ def _raw_body(result: Any) -> Any:
     return None
 
 
+class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+    """A raw response whose body is read later: ``parse()`` hands back an observed result."""
+
+    def __init__(
+        self,
+        wrapped: Any,
+        inv: InferenceInvocation,
+        on_response: OnResponse,
+        accumulator: MakeAccumulator | None,
+    ) -> None:
+        super().__init__(wrapped)
+        self._self_inv = inv
+        self._self_on_response = on_response
+        self._self_accumulator = accumulator
+        self._self_parsed: Any = None
+
+    def _self_observe(self, value: Any) -> Any:
+        inv = self._self_inv
+        if self._self_parsed is not None or inv.ended:
+            return self._self_parsed if self._self_parsed is not None else value
+        try:
+            kind = _kind(value)
+            if kind in (_STREAM, _ASYNC_STREAM) and self._self_accumulator is not None:
+                proxy = AsyncStreamProxy if kind == _ASYNC_STREAM else StreamProxy
+                self._self_parsed = proxy(value, inv, self._self_accumulator(inv.capture_content))
+                return self._self_parsed
+            self._self_on_response(inv, value)
+        except Exception as exc:
+            _safety.report("openai.raw_response", exc)
+        inv.stop()
+        return value
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        value = self.__wrapped__.parse(*args, **kwargs)
+        if inspect.isawaitable(value):
+            return self._self_observe_later(value)
+        return self._self_observe(value)
+
+    async def _self_observe_later(self, pending: Any) -> Any:
+        return self._self_observe(await pending)
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            self._self_end("closed")
+
+    def _self_end(self, how: str) -> None:
+        inv = getattr(self, "_self_inv", None)
+        if inv is not None and not inv.ended and self._self_parsed is None:
+            inv.set(semconv.AGENTOTEL_STREAM_ENDED_BY, how)
+            inv.stop()
+
+    def __del__(self) -> None:
+        self._self_end("abandoned")
+
+
 def make_wrapper(
     handler: TelemetryHandler,
     start: Starter,
@@ -156,7 +216,8 @@ def make_wrapper(
     site = getattr(start, "__name__", "openai").lstrip("_")
 
     def begin(instance: Any, kwargs: dict[str, Any]) -> InferenceInvocation | None:
-        if _in_call.get() or not is_instrumentation_enabled():
+        # A framework's span already reports the call (pydantic-ai's model request).
+        if _in_call.get() or sdk_call_claimed() or not is_instrumentation_enabled():
             return None
         try:
             return start(handler, instance, kwargs)
@@ -171,8 +232,11 @@ def make_wrapper(
                 on_response(inv, result)
             elif kind == _RAW:
                 body = _raw_body(result)
-                if body is not None:
-                    on_response(inv, body)
+                if body is None:
+                    # A streamed raw response, or one whose body is not read yet: the span
+                    # ends when the caller parses (and consumes) it, closes it, or drops it.
+                    return RawResponseProxy(result, inv, on_response, accumulator)
+                on_response(inv, body)
             elif accumulator is not None:
                 acc = accumulator(inv.capture_content)
                 proxy = AsyncStreamProxy if kind == _ASYNC_STREAM else StreamProxy
