@@ -1,7 +1,8 @@
 """Turn results.json into console text, the generated part of docs/benchmarks.md, and a chart.
 
-`python report.py chart results.json out.png` draws the chart; it runs in the harness's tools
-venv, the only place matplotlib is installed.
+`python report.py chart results.json out.png` draws the chart (run it with the harness's tools
+venv, the only place matplotlib is installed); `python report.py docs results.json page.md`
+rewrites the generated section of the page from saved results.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _cell(r: dict[str, Any] | None) -> str:
     cpu = r.get("added_cpu_us")
     if not cpu:
         return "?"
-    return f"{cpu['median']:,.0f} ({cpu['min']:,.0f}-{cpu['max']:,.0f})"
+    return f"{cpu['median']:,.0f} ({cpu['min']:,.0f} to {cpu['max']:,.0f})"
 
 
 def target(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -145,7 +146,7 @@ def detail_table(data: dict[str, Any], workload: str) -> list[str]:
                 method += f" (leaks {r['leak_spans_per_call']:.0f} spans)"
             lines.append(
                 f"| {_label(data, peer)} | {r['pipeline']} | {method} "
-                f"| {cpu.get('median', 0):,.0f} ({cpu.get('min', 0):,.0f}-{cpu.get('max', 0):,.0f}) "
+                f"| {cpu.get('median', 0):,.0f} ({cpu.get('min', 0):,.0f} to {cpu.get('max', 0):,.0f}) "
                 f"| {r.get('added_ratio', 0):.2f} "
                 f"| {wall.get('p50', 0):,.0f} | {wall.get('p99', 0):,.0f} "
                 f"| {census.get('spans_per_call', 0):g} | {census.get('metric_points', 0)} "
@@ -181,7 +182,7 @@ def markdown(data: dict[str, Any]) -> str:
         "### Added CPU per call, each peer with its recommended export set-up",
         "",
         "Microseconds of process CPU added per call over the uninstrumented call: median of "
-        "paired samples (min-max). `n/a`: the peer has no instrumentation for that library; "
+        "paired samples (min to max). `n/a`: the peer has no instrumentation for that library; "
         "`fails`: it raises or does not install (see the details below).",
         "",
         *cpu_table(data, "default"),
@@ -239,39 +240,56 @@ def chart(data: dict[str, Any], png: Path) -> None:
 
     loads = _workloads(data)
     peers = _peers(data)
-    fig, axes = plt.subplots(1, len(loads), figsize=(4.2 * len(loads), 4.2), squeeze=False)
-    for ax, w in zip(axes[0], loads):
-        labels, med, lo, hi, colors = [], [], [], [], []
+    cols = 2 if len(loads) > 1 else 1
+    rows = (len(loads) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(6.4 * cols, 3.4 * rows), squeeze=False)
+    for ax, w in zip([a for row in axes for a in row], loads):
+        labels = [_label(data, p) for p in peers]
+        med, lo, hi, notes = [], [], [], []
         for peer in peers:
-            r = default_pipeline(data, peer, w)
-            cpu = (r or {}).get("added_cpu_us")
-            if not cpu:
-                continue
-            labels.append(_label(data, peer))
-            med.append(max(cpu["median"], 0.0))
-            lo.append(max(cpu["median"] - cpu["min"], 0.0))
-            hi.append(max(cpu["max"] - cpu["median"], 0.0))
-            colors.append("#d62728" if peer == "agentotel" else "#7f7f7f")
-        ypos = list(range(len(labels)))
-        ax.barh(ypos, med, xerr=[lo, hi], color=colors, capsize=3)
+            r = default_pipeline(data, peer, w) or {}
+            cpu = r.get("added_cpu_us")
+            if cpu:
+                med.append(max(cpu["median"], 0.0))
+                lo.append(max(cpu["median"] - cpu["min"], 0.0))
+                hi.append(max(cpu["max"] - cpu["median"], 0.0))
+                notes.append(f"{cpu['median']:,.0f}")
+            else:
+                med.append(0.0)
+                lo.append(0.0)
+                hi.append(0.0)
+                notes.append("n/a" if r.get("unsupported") else "fails")
+        colors = ["#d62728" if p == "agentotel" else "#8c8c8c" for p in peers]
+        ypos = list(range(len(peers)))
+        ax.barh(ypos, med, xerr=[lo, hi], color=colors, capsize=3, ecolor="#444444")
         ax.set_yticks(ypos)
-        ax.set_yticklabels(labels)
+        ax.set_yticklabels(labels, fontsize=9)
         ax.invert_yaxis()
         ax.set_title(WORKLOAD_TITLES[w], fontsize=10)
-        ax.set_xlabel("added CPU per call (µs)")
-        for y, v in zip(ypos, med):
-            ax.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
+        ax.set_xlabel("added CPU per call (µs)", fontsize=9)
+        right = max((m + h for m, h in zip(med, hi)), default=1.0) or 1.0
+        ax.set_xlim(0, right * 1.25)
+        for y, m, h, note in zip(ypos, med, hi, notes):
+            ax.text(m + h + right * 0.02, y, note, va="center", fontsize=8)
+    for ax in [a for row in axes for a in row][len(loads) :]:
+        ax.axis("off")
     fig.suptitle(
-        f"Instrumentation overhead, recommended export set-ups ({data['info']['date']}; "
-        "median, min-max)",
-        fontsize=11,
+        "CPU added per call by each instrumentation, recommended export set-up "
+        f"({data['info']['date']}; median, bars min-max)",
+        fontsize=10,
     )
     fig.tight_layout()
     fig.savefig(png, dpi=110)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "chart":
-        chart(json.loads(Path(sys.argv[2]).read_text()), Path(sys.argv[3]))
+    if len(sys.argv) == 4 and sys.argv[1] in ("chart", "docs"):
+        loaded = json.loads(Path(sys.argv[2]).read_text())
+        if sys.argv[1] == "chart":
+            chart(loaded, Path(sys.argv[3]))
+        else:
+            write_docs(loaded, Path(sys.argv[3]))
     else:
-        sys.exit("usage: report.py chart results.json out.png")
+        sys.exit(
+            "usage: report.py chart results.json out.png | report.py docs results.json page.md"
+        )

@@ -154,8 +154,8 @@ def test_target_uses_each_peers_recommended_pipeline() -> None:
 def test_markdown_tables_and_docs_region_are_replaced(tmp_path: Path) -> None:
     data = _data()
     text = report.markdown(data)
-    assert "| agentotel | 100 (80-120) |" in text
-    assert "| Logfire | 1,000 (800-1,200) | n/a |" in text
+    assert "| agentotel | 100 (80 to 120) |" in text
+    assert "| Logfire | 1,000 (800 to 1,200) | n/a |" in text
     assert "**Target**" in text and "met" in text
 
     doc = tmp_path / "benchmarks.md"
