@@ -11,6 +11,8 @@ import pytest
 import wrapt
 from pydantic_ai import Agent
 from pydantic_ai.capabilities import AbstractCapability, Instrumentation
+from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
 from pydantic_ai.models.test import TestModel
 
 from agentotel import _safety
@@ -21,6 +23,11 @@ from tests.conftest import tree
 
 ROOT = Path(__file__).resolve().parents[3]
 TREE = ["invoke_agent echo", "  chat test"]
+MODEL_METHODS = [
+    lambda cls=cls, name=name: vars(cls)[name]
+    for cls in (OpenAIChatModel, OpenAIResponsesModel, AnthropicModel)
+    for name in ("request", "request_stream")
+]
 
 
 def echo() -> Agent[None, str]:
@@ -36,6 +43,8 @@ def test_instrument_uninstrument_cycle(
         try:
             assert isinstance(vars(Agent)["iter"], wrapt.FunctionWrapper)
             assert isinstance(vars(Instrumentation)["wrap_run"], wrapt.FunctionWrapper)
+            for method in MODEL_METHODS:
+                assert isinstance(method(), wrapt.FunctionWrapper)
             echo().run_sync("hi")
             assert tree(span_exporter.get_finished_spans()) == TREE
             span_exporter.clear()
@@ -45,6 +54,8 @@ def test_instrument_uninstrument_cycle(
         native_hook = vars(Instrumentation)["wrap_run"]
         assert not isinstance(native_hook, wrapt.FunctionWrapper)
         assert native_hook is not AbstractCapability.wrap_run
+        for method in MODEL_METHODS:
+            assert not isinstance(method(), wrapt.FunctionWrapper)
         echo().run_sync("hi")
         assert span_exporter.get_finished_spans() == ()
 
@@ -104,11 +115,19 @@ assert "pydantic_ai" not in sys.modules
 exporter = InMemorySpanExporter()
 provider = TracerProvider()
 provider.add_span_processor(SimpleSpanProcessor(exporter))
-PydanticAIInstrumentor().instrument(tracer_provider=provider)
+instrumentor = PydanticAIInstrumentor()
+instrumentor.instrument(tracer_provider=provider)
 from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
 Agent(TestModel(), name="late").run_sync("hi")
 print(sorted(s.name for s in exporter.get_finished_spans()))
+# The model classes that call instrumented SDKs are patched when they are imported, not before.
+import wrapt
+assert "pydantic_ai.models.openai" not in sys.modules
+from pydantic_ai.models.openai import OpenAIChatModel
+assert isinstance(vars(OpenAIChatModel)["request_stream"], wrapt.FunctionWrapper)
+instrumentor.uninstrument()
+assert not isinstance(vars(OpenAIChatModel)["request_stream"], wrapt.FunctionWrapper)
 """
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import decimal
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -71,15 +73,15 @@ def test_submit_and_map_keep_parent(
     )
 
 
-def test_reused_worker_gets_each_submitters_context(
+def test_reused_worker_gets_each_submitters_trace_context_only(
     propagating: ThreadingInstrumentor, span_exporter: InMemorySpanExporter
 ) -> None:
     marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
-    seen: list[str] = []
+    seen: list[tuple[str, bool]] = []
 
     def read_and_set() -> None:
-        seen.append(marker.get())
-        marker.set("leaked")  # must not survive into the next job on this thread
+        seen.append((marker.get(), trace.get_current_span().get_span_context().is_valid))
+        marker.set("worker")  # the worker's own state, kept as without the patch
 
     pool = ThreadPoolExecutor(1)
     try:
@@ -88,21 +90,73 @@ def test_reused_worker_gets_each_submitters_context(
             @agent(name=name)
             def submit() -> None:
                 pool.submit(work, 0).result()
+                marker.set("submitter")  # never reaches the worker
+                pool.submit(read_and_set).result()
 
             submit()
-        marker.set("first")
-        pool.submit(read_and_set).result()
-        marker.set("second")
-        pool.submit(read_and_set).result()
+        pool.submit(read_and_set).result()  # no span here: none is left on the worker
     finally:
         pool.shutdown()
-    assert seen == ["first", "second"]
+    assert seen == [("unset", True), ("worker", True), ("worker", False)]
     assert tree(span_exporter.get_finished_spans()) == [
         "invoke_agent a",
         "  execute_tool work",
         "invoke_agent b",
         "  execute_tool work",
     ]
+
+
+conn: contextvars.ContextVar[str | None] = contextvars.ContextVar("conn", default=None)
+
+
+def init_worker() -> None:
+    conn.set("worker-connection")
+    decimal.getcontext().prec = 5
+
+
+def read_worker_state() -> tuple[str | None, str, bool]:
+    third = str(decimal.Decimal(1) / decimal.Decimal(3))
+    return conn.get(), third, trace.get_current_span().get_span_context().is_valid
+
+
+@pytest.mark.parametrize("in_span", [False, True])
+def test_pool_initializer_state_is_kept(
+    propagating: ThreadingInstrumentor, span_exporter: InMemorySpanExporter, in_span: bool
+) -> None:
+    def run() -> list[tuple[str | None, str, bool]]:
+        with ThreadPoolExecutor(1, initializer=init_worker) as pool:
+            return [
+                pool.submit(read_worker_state).result(),
+                *pool.map(lambda _: read_worker_state(), [0]),
+            ]
+
+    results = agent(name="boss")(run)() if in_span else run()
+    assert results == [("worker-connection", "0.33333", in_span)] * 2
+
+
+async def test_run_in_executor_keeps_initializer_state(
+    propagating: ThreadingInstrumentor,
+) -> None:
+    @agent(name="boss")
+    async def run() -> tuple[str | None, str, bool]:
+        with ThreadPoolExecutor(1, initializer=init_worker) as pool:
+            return await asyncio.get_running_loop().run_in_executor(pool, read_worker_state)
+
+    assert await run() == ("worker-connection", "0.33333", True)
+
+
+def test_submit_keyword_arguments_named_like_the_helper_pass_through(
+    propagating: ThreadingInstrumentor,
+) -> None:
+    def echo(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        return args, kwargs
+
+    @agent(name="boss")
+    def run() -> Any:
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(echo, 1, ctx="c", fn="f").result()
+
+    assert run() == ((1,), {"ctx": "c", "fn": "f"})
 
 
 async def test_asyncio_executors_and_tasks_keep_parent(

@@ -19,6 +19,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import NonRecordingSpan
 
 from agentotel import _safety, semconv
+from agentotel.instrumentation._owner import sdk_call_claimed
 from agentotel.instrumentation.anthropic import extract, native
 from agentotel.instrumentation.anthropic.stream import MessageAccumulator
 from agentotel.telemetry import InferenceInvocation, TelemetryHandler
@@ -156,7 +157,8 @@ def make_request_wrapper(
     """Wrap ``SyncAPIClient.request`` / ``AsyncAPIClient.request`` for the Messages calls."""
 
     def begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call | None:
-        if _current.get() is not None or not is_instrumentation_enabled():
+        # A framework's span already reports the call (pydantic-ai's model request).
+        if _current.get() is not None or sdk_call_claimed() or not is_instrumentation_enabled():
             return None
         try:
             options, stream = _request_args(args, kwargs)
@@ -262,8 +264,8 @@ def make_span_wrapper(mode: str) -> Callable[..., Any]:
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         call = _current.get()
-        if call is None and not is_instrumentation_enabled():
-            # Suppressed (e.g. inside a framework's own chat span): the SDK's span would
+        if call is None and (sdk_call_claimed() or not is_instrumentation_enabled()):
+            # Suppressed, or reported by a framework's own chat span: the SDK's span would
             # duplicate it. Its traceparent then names the span that is current.
             return NonRecordingSpan(trace.get_current_span().get_span_context())
         if call is None or call.claimed:

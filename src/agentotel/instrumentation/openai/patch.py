@@ -11,10 +11,10 @@ import wrapt
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from agentotel import _safety, semconv
+from agentotel.instrumentation._owner import sdk_call_claimed
 from agentotel.instrumentation._read import field
 from agentotel.instrumentation.openai import extract
 from agentotel.instrumentation.openai.stream import ChatAccumulator, ResponsesAccumulator
-from agentotel.instrumentation.pydantic_ai.scope import sdk_call_claimed
 from agentotel.telemetry import InferenceInvocation, TelemetryHandler
 from agentotel.telemetry.stream import Accumulator, AsyncStreamProxy, StreamProxy
 

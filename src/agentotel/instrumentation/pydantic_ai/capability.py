@@ -164,8 +164,9 @@ class AgentotelCapability(AbstractCapability[Any]):
         inv = self._start_chat(request_context)
         if inv is None:
             return await handler(request_context)
-        # The chat span is current and client instrumentors stand down beneath it, in
-        # this task and in the consumer task a streamed request is opened from.
+        # The chat span is current, marked as the request's, in this task and in the
+        # consumer task a streamed request is opened from; the model wrappers (.models)
+        # then claim the model's SDK calls so the client instrumentors stand down.
         token = otel_context.attach(scope.request_context(inv.span))
         try:
             response = await handler(request_context)

@@ -1,10 +1,13 @@
-"""Context propagation into thread pools, so spans started in worker threads keep their parent.
+"""Trace context propagation into thread pools, so spans started in worker threads keep their parent.
 
-``ThreadPoolExecutor.submit`` is patched to run the callable inside a copy of the
-submitting thread's context (``contextvars.copy_context().run``). ``loop.run_in_executor``,
-``asyncio.to_thread`` and ``ThreadPoolExecutor.map`` all go through ``submit``. Each
-submission gets its own copy, so a reused worker thread never carries one task's context
-into the next. asyncio tasks (``gather``, ``TaskGroup``) copy the context already.
+``ThreadPoolExecutor.submit`` is patched to carry the submitter's OpenTelemetry context
+(current span and baggage) to the worker: it is attached just before the callable runs and
+detached just after, on the worker thread. Nothing else changes hands: every other context
+variable (one set by the pool's ``initializer``, the ``decimal`` context, ...) stays as the
+worker thread has it, exactly as without the patch. ``loop.run_in_executor`` and
+``ThreadPoolExecutor.map`` go through ``submit``; ``asyncio.to_thread`` copies the whole
+context itself, as asyncio always does. asyncio tasks (``gather``, ``TaskGroup``) copy the
+context already.
 
 Opt out with ``AGENTOTEL_PROPAGATE_CONTEXT=false`` or by naming ``threading`` in
 ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``.
@@ -12,7 +15,6 @@ Opt out with ``AGENTOTEL_PROPAGATE_CONTEXT=false`` or by naming ``threading`` in
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import os
 from collections.abc import Collection
@@ -20,8 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import wrapt
+from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
+
+from agentotel import _safety
 
 __all__ = ["PROPAGATE_CONTEXT_ENV", "ThreadingInstrumentor"]
 
@@ -37,8 +42,23 @@ def _submit_in_context(
     if not args:
         # submit(fn=...) is not a valid call; let the executor raise its own error.
         return wrapped(*args, **kwargs)
-    ctx = contextvars.copy_context()
-    return wrapped(ctx.run, *args, **kwargs)
+    ctx = otel_context.get_current()
+    if not ctx:
+        return wrapped(*args, **kwargs)  # no span or baggage to carry
+    return wrapped(_run_attached, ctx, *args, **kwargs)
+
+
+def _run_attached(ctx: otel_context.Context, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` on the worker with the submitter's OpenTelemetry context attached."""
+    try:
+        token = otel_context.attach(ctx)
+    except Exception as exc:
+        _safety.report("threading.attach", exc)
+        return fn(*args, **kwargs)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        otel_context.detach(token)
 
 
 def propagation_enabled(env: Any = None) -> bool:
@@ -48,7 +68,7 @@ def propagation_enabled(env: Any = None) -> bool:
 
 
 class ThreadingInstrumentor(BaseInstrumentor):  # type: ignore[misc]
-    """Runs every ``ThreadPoolExecutor`` submission in a copy of the submitter's context."""
+    """Carries the submitter's OpenTelemetry context into every ``ThreadPoolExecutor`` job."""
 
     name = "threading"
 

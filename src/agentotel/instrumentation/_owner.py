@@ -1,0 +1,32 @@
+"""Ownership of an SDK call: when a framework's own span reports it, client instrumentors stand down.
+
+A framework instrumentor (pydantic-ai) that emits the ``chat`` span for a model
+request claims the SDK call its model makes, for exactly the duration of that
+call and never across a yield to user code. The openai and anthropic
+instrumentors read the claim and open no span of their own. It is a context
+variable, reset in the task that set it, so it cannot leak into other tasks,
+and it is not OpenTelemetry's global suppression key, so no other
+instrumentation is silenced.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+
+_sdk_call: ContextVar[bool] = ContextVar("agentotel_sdk_call_claimed", default=False)
+
+
+def claim_sdk_call() -> Token[bool]:
+    """Mark the SDK calls made from here on as reported by the caller's span; undo with
+    :func:`release_sdk_call` in the same task."""
+    return _sdk_call.set(True)
+
+
+def release_sdk_call(token: Token[bool]) -> None:
+    """Undo :func:`claim_sdk_call`."""
+    _sdk_call.reset(token)
+
+
+def sdk_call_claimed() -> bool:
+    """True while a framework's span reports the SDK call being made."""
+    return _sdk_call.get()
