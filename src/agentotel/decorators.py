@@ -14,8 +14,9 @@ import contextlib
 import functools
 import inspect
 import threading
+import types
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any, TypeVar, cast, overload
 
 from opentelemetry import context as otel_context
@@ -214,7 +215,8 @@ class _Spec:
     def __init__(self, name: str | None, attributes: Mapping[str, Any] | None) -> None:
         self.name = name
         self.attributes = dict(attributes) if attributes else None
-        self._active: list[Invocation | None] = []
+        # ``with`` blocks of this spec entered and not yet exited, in any task or thread.
+        self._open: list[_Entry] = []
 
     # Subclasses: start the invocation, with the call's arguments when content is on.
     def _start(self, name: str, call_id: str | None) -> Invocation:
@@ -259,17 +261,21 @@ class _Spec:
     # -- context manager ---------------------------------------------------------------
     def __enter__(self) -> Any:
         inv = self.start(self.name or self.kind, None, (), {}, None)
-        self._active.append(inv)
+        entry = _Entry(self, inv)
+        entry.token = _active.set((*_active.get(), entry))
+        self._open.append(entry)
         if inv is None:
             return _Untraced()
         inv.attach()
         return inv
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        inv = self._active.pop() if self._active else None
+        entry, here = self._take_entry()
+        inv = entry.inv if entry is not None else None
         if inv is None:
             return
-        inv.detach()
+        if here:
+            inv.detach()
         if exc is not None:
             inv.fail(exc)
         else:
@@ -280,6 +286,58 @@ class _Spec:
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         self.__exit__(exc_type, exc, tb)
+
+    def _take_entry(self) -> tuple[_Entry | None, bool]:
+        """The ``with`` block of this spec that is exiting, and whether it was entered here.
+
+        The innermost block of this spec in the current task or thread is the one exiting,
+        so one spec object can be shared by concurrent tasks and nested in itself. A block
+        entered in another context (a generator closed from another task) is found among
+        the spec's open blocks when that is unambiguous; its span ends without detaching,
+        since its context token belongs to the other context.
+        """
+        stack = _active.get()
+        entry: _Entry | None = None
+        here = False
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i].spec is self:
+                entry = stack[i]
+                if entry.token is not None:
+                    try:
+                        _active.reset(entry.token)
+                        here = True
+                    except (ValueError, RuntimeError):
+                        # Entered in the context this one was copied from.
+                        pass
+                _active.set(stack[:i] + stack[i + 1 :])
+                break
+        # No lock: list append/remove are atomic, and a lock here could be re-entered by a
+        # generator that garbage collection closes while it is held.
+        if entry is None:
+            open_blocks = self._open[:]
+            if len(open_blocks) != 1:
+                return None, False
+            entry = open_blocks[0]
+        try:
+            self._open.remove(entry)
+        except ValueError:
+            pass  # already taken by an exit in a copied context
+        return entry, here
+
+
+class _Entry:
+    """One ``with`` block of a spec: its invocation (``None`` when untraced) and stack token."""
+
+    __slots__ = ("inv", "spec", "token")
+
+    def __init__(self, spec: _Spec, inv: Invocation | None) -> None:
+        self.spec = spec
+        self.inv = inv
+        self.token: Token[tuple[_Entry, ...]] | None = None
+
+
+# The ``with`` blocks open in this task or thread, innermost last.
+_active: ContextVar[tuple[_Entry, ...]] = ContextVar("agentotel_active_blocks", default=())
 
 
 class _Untraced:
@@ -410,25 +468,30 @@ def _decorate(spec: _Spec, func: Callable[..., Any]) -> Callable[..., Any]:
         value = kwargs[TOOL_CALL_ID_KWARG] if takes_call_id else kwargs.pop(TOOL_CALL_ID_KWARG)
         return value if isinstance(value, str) else None
 
-    def begin(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Invocation | None:
-        return spec.start(name, sig, args, kwargs, call_id_of(kwargs))
+    def begin(
+        args: tuple[Any, ...], kwargs: dict[str, Any], call_id: str | None
+    ) -> Invocation | None:
+        return spec.start(name, sig, args, kwargs, call_id)
 
     if inspect.isasyncgenfunction(func):
-        return _wrap_async_generator(func, spec, begin)
+        return _wrap_async_generator(func, name, spec, begin, call_id_of)
     if inspect.isgeneratorfunction(func):
-        return _wrap_generator(func, spec, begin)
+        return _wrap_generator(func, name, spec, begin, call_id_of)
     if inspect.iscoroutinefunction(func):
-        return _wrap_coroutine(func, spec, begin)
-    return _wrap_function(func, spec, begin)
+        return _wrap_coroutine(func, spec, begin, call_id_of)
+    return _wrap_function(func, spec, begin, call_id_of)
 
 
-Begin = Callable[[tuple[Any, ...], dict[str, Any]], "Invocation | None"]
+Begin = Callable[[tuple[Any, ...], dict[str, Any], "str | None"], "Invocation | None"]
+CallIdOf = Callable[[dict[str, Any]], "str | None"]
 
 
-def _wrap_function(func: Callable[..., Any], spec: _Spec, begin: Begin) -> Callable[..., Any]:
+def _wrap_function(
+    func: Callable[..., Any], spec: _Spec, begin: Begin, call_id_of: CallIdOf
+) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        inv = begin(args, kwargs)
+        inv = begin(args, kwargs, call_id_of(kwargs))
         if inv is None:
             return func(*args, **kwargs)
         inv.attach()
@@ -445,10 +508,12 @@ def _wrap_function(func: Callable[..., Any], spec: _Spec, begin: Begin) -> Calla
     return wrapper
 
 
-def _wrap_coroutine(func: Callable[..., Any], spec: _Spec, begin: Begin) -> Callable[..., Any]:
+def _wrap_coroutine(
+    func: Callable[..., Any], spec: _Spec, begin: Begin, call_id_of: CallIdOf
+) -> Callable[..., Any]:
     @functools.wraps(func)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        inv = begin(args, kwargs)
+        inv = begin(args, kwargs, call_id_of(kwargs))
         if inv is None:
             return await func(*args, **kwargs)
         inv.attach()
@@ -463,6 +528,70 @@ def _wrap_coroutine(func: Callable[..., Any], spec: _Spec, begin: Begin) -> Call
         return result
 
     return wrapper
+
+
+class _GeneratorFunction:
+    """The decorated form of a generator or async generator function.
+
+    Calling it creates the generator at once, so wrong arguments raise ``TypeError`` at call
+    time as without the decorator; it lends ``inspect`` the wrapped code object, so
+    ``isgeneratorfunction``/``isasyncgenfunction`` answer as for the original.
+    """
+
+    __name__: str
+    __qualname__: str
+    __code__: types.CodeType
+    __defaults__: tuple[Any, ...] | None
+    __kwdefaults__: dict[str, Any] | None
+    __wrapped__: Callable[..., Any]
+
+    def __init__(
+        self, func: Callable[..., Any], name: str, code: types.CodeType, call: Callable[..., Any]
+    ) -> None:
+        functools.update_wrapper(self, func)
+        if not isinstance(getattr(self, "__name__", None), str):
+            self.__name__ = name  # a functools.partial has none
+        if not isinstance(getattr(self, "__qualname__", None), str):
+            self.__qualname__ = name
+        self.__code__ = code
+        self.__defaults__ = getattr(func, "__defaults__", None)
+        self.__kwdefaults__ = getattr(func, "__kwdefaults__", None)
+        self._call = call
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(*args, **kwargs)
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        return self if instance is None else types.MethodType(self, instance)
+
+    def __reduce__(self) -> str:
+        # Pickle by reference, as for a plain function.
+        return self.__qualname__
+
+    def __repr__(self) -> str:
+        return f"<traced function {self.__qualname__}>"
+
+
+def _code_of(func: Any) -> types.CodeType | None:
+    """The code object ``inspect`` reads the kind of ``func`` from (through methods, partials)."""
+    while True:
+        if inspect.ismethod(func):
+            func = func.__func__
+        elif isinstance(func, functools.partial):
+            func = func.func
+        else:
+            break
+    code = getattr(func, "__code__", None)
+    return code if isinstance(code, types.CodeType) else None
+
+
+def _as_generator_function(
+    func: Callable[..., Any], name: str, call: Callable[..., Any]
+) -> Callable[..., Any]:
+    code = _code_of(func)
+    if code is None:
+        return functools.wraps(func)(call)
+    return cast(Callable[..., Any], _GeneratorFunction(func, name, code, call))
 
 
 class _Collector:
@@ -484,107 +613,122 @@ def _end_closed(inv: Invocation) -> None:
     inv.stop()
 
 
-def _wrap_generator(func: Callable[..., Any], spec: _Spec, begin: Begin) -> Callable[..., Any]:
-    # The span is current only while the wrapped generator runs (between one resume and the
-    # next yield), so no context stays attached while the caller holds the generator.
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        inv = begin(args, kwargs)
+def _wrap_generator(
+    func: Callable[..., Any], name: str, spec: _Spec, begin: Begin, call_id_of: CallIdOf
+) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        call_id = call_id_of(kwargs)
         gen = func(*args, **kwargs)
-        if inv is None:
-            return (yield from gen)
-        span_ctx = trace.set_span_in_context(inv.span)
-        collected = _Collector(inv)
-        to_send: Any = None
-        to_throw: BaseException | None = None
-        try:
-            while True:
-                token = otel_context.attach(span_ctx)
-                try:
-                    item = gen.throw(to_throw) if to_throw is not None else gen.send(to_send)
-                finally:
-                    otel_context.detach(token)
-                to_throw = None
-                collected.add(item)
-                try:
-                    to_send = yield item
-                except GeneratorExit:
-                    raise
-                except BaseException as exc:
-                    to_throw = exc
-        except StopIteration as stop:
-            spec.finish(inv, collected.items if stop.value is None else stop.value)
-            return stop.value
-        except GeneratorExit:
+        return _traced_generator(gen, spec, functools.partial(begin, args, kwargs, call_id))
+
+    return _as_generator_function(func, name, call)
+
+
+def _traced_generator(
+    gen: Generator[Any, Any, Any], spec: _Spec, begin: Callable[[], Invocation | None]
+) -> Generator[Any, Any, Any]:
+    # The span starts at the first next() and is current only while the wrapped generator
+    # runs (between one resume and the next yield), so no context stays attached while the
+    # caller holds the generator.
+    inv = begin()
+    if inv is None:
+        return (yield from gen)
+    span_ctx = trace.set_span_in_context(inv.span)
+    collected = _Collector(inv)
+    to_send: Any = None
+    to_throw: BaseException | None = None
+    try:
+        while True:
             token = otel_context.attach(span_ctx)
             try:
-                gen.close()
-            except BaseException as exc:
-                inv.fail(exc)
-                raise
+                item = gen.throw(to_throw) if to_throw is not None else gen.send(to_send)
             finally:
                 otel_context.detach(token)
-            _end_closed(inv)
-            raise
+            to_throw = None
+            collected.add(item)
+            try:
+                to_send = yield item
+            except GeneratorExit:
+                raise
+            except BaseException as exc:
+                to_throw = exc
+    except StopIteration as stop:
+        spec.finish(inv, collected.items if stop.value is None else stop.value)
+        return stop.value
+    except GeneratorExit:
+        token = otel_context.attach(span_ctx)
+        try:
+            gen.close()
         except BaseException as exc:
             inv.fail(exc)
             raise
-
-    return wrapper
+        finally:
+            otel_context.detach(token)
+        _end_closed(inv)
+        raise
+    except BaseException as exc:
+        inv.fail(exc)
+        raise
 
 
 def _wrap_async_generator(
-    func: Callable[..., Any], spec: _Spec, begin: Begin
+    func: Callable[..., Any], name: str, spec: _Spec, begin: Begin, call_id_of: CallIdOf
 ) -> Callable[..., Any]:
-    @functools.wraps(func)
-    async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-        inv = begin(args, kwargs)
+    def call(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        call_id = call_id_of(kwargs)
         agen = func(*args, **kwargs)
-        if inv is None:
-            async for item in _forward(agen):
-                yield item
-            return
-        span_ctx = trace.set_span_in_context(inv.span)
-        collected = _Collector(inv)
-        to_send: Any = None
-        to_throw: BaseException | None = None
-        try:
-            while True:
-                token = otel_context.attach(span_ctx)
-                try:
-                    if to_throw is not None:
-                        item = await agen.athrow(to_throw)
-                    else:
-                        item = await agen.asend(to_send)
-                finally:
-                    otel_context.detach(token)
-                to_throw = None
-                collected.add(item)
-                try:
-                    to_send = yield item
-                except GeneratorExit:
-                    raise
-                except BaseException as exc:
-                    to_throw = exc
-        except StopAsyncIteration:
-            spec.finish(inv, collected.items)
-            return
-        except GeneratorExit:
+        return _traced_async_generator(agen, spec, functools.partial(begin, args, kwargs, call_id))
+
+    return _as_generator_function(func, name, call)
+
+
+async def _traced_async_generator(
+    agen: AsyncGenerator[Any, Any], spec: _Spec, begin: Callable[[], Invocation | None]
+) -> AsyncGenerator[Any, Any]:
+    inv = begin()
+    if inv is None:
+        async for item in _forward(agen):
+            yield item
+        return
+    span_ctx = trace.set_span_in_context(inv.span)
+    collected = _Collector(inv)
+    to_send: Any = None
+    to_throw: BaseException | None = None
+    try:
+        while True:
             token = otel_context.attach(span_ctx)
             try:
-                await agen.aclose()
-            except BaseException as exc:
-                inv.fail(exc)
-                raise
+                if to_throw is not None:
+                    item = await agen.athrow(to_throw)
+                else:
+                    item = await agen.asend(to_send)
             finally:
                 otel_context.detach(token)
-            _end_closed(inv)
-            raise
+            to_throw = None
+            collected.add(item)
+            try:
+                to_send = yield item
+            except GeneratorExit:
+                raise
+            except BaseException as exc:
+                to_throw = exc
+    except StopAsyncIteration:
+        spec.finish(inv, collected.items)
+        return
+    except GeneratorExit:
+        token = otel_context.attach(span_ctx)
+        try:
+            await agen.aclose()
         except BaseException as exc:
             inv.fail(exc)
             raise
-
-    return wrapper
+        finally:
+            otel_context.detach(token)
+        _end_closed(inv)
+        raise
+    except BaseException as exc:
+        inv.fail(exc)
+        raise
 
 
 async def _forward(agen: Any) -> AsyncGenerator[Any, Any]:
