@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.span import TraceState
 
-from agentotel.export import _encoding, encode_spans
+from agentotel.export import EncodedBatch, _encoding, encode_spans
 
 TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40)
 LONG_TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), min_size=120, max_size=400)
@@ -315,3 +315,70 @@ def test_yielding_does_not_change_bytes(yield_every: int) -> None:
         None,
     )
     assert encode_spans(spans, yield_every) == encode_spans(spans)
+
+
+def test_signed_zero_floats_are_not_confused_by_the_cache() -> None:
+    specs = [
+        {**_plain_spec(str(i)), "attrs": {"t": value}}
+        for i, value in enumerate([0.0, -0.0, 0.0, -0.0])
+    ]
+    spans = build_spans(specs, {}, None)
+    decoded = decode(encode_spans(spans))
+    values = [
+        s.attributes[0].value.double_value for s in decoded.resource_spans[0].scope_spans[0].spans
+    ]
+    assert [str(v) for v in values] == ["0.0", "-0.0", "0.0", "-0.0"]
+
+
+def test_keys_with_unique_values_stop_being_cached() -> None:
+    _encoding.clear_caches()
+    specs = [
+        {**_plain_spec(str(i)), "attrs": {"id": f"chatcmpl-{i}", "model": "gpt-4o"}}
+        for i in range(_encoding._VALUES_PER_KEY_MAX + 50)
+    ]
+    spans = build_spans(specs, {}, None)
+    decoded = decode(encode_spans(spans))
+    got = [
+        {kv.key: kv.value.string_value for kv in s.attributes}
+        for s in decoded.resource_spans[0].scope_spans[0].spans
+    ]
+    assert got == [{"id": f"chatcmpl-{i}", "model": "gpt-4o"} for i in range(len(specs))]
+    assert _encoding._values_per_key["id"] == _encoding._VALUES_PER_KEY_MAX
+    assert len(_encoding._str_fields) <= _encoding._VALUES_PER_KEY_MAX + 1
+
+
+def test_str_subclass_values_are_sent_as_their_content() -> None:
+    import enum
+
+    class Op(str, enum.Enum):
+        CHAT = "chat"
+
+    attrs = {"op": Op.CHAT}  # str(Op.CHAT) is "Op.CHAT"; protobuf sends the content
+    decoded = decode(encode_spans(build_spans([{**_plain_spec("e"), "attrs": attrs}], {}, None)))
+    (span,) = decoded.resource_spans[0].scope_spans[0].spans
+    assert span.attributes[0].value.string_value == "chat"
+
+
+def _plain_spec(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": SpanKind.INTERNAL,
+        "attrs": {},
+        "events": [],
+        "links": [],
+        "status": None,
+        "parent": None,
+        "scope": 0,
+    }
+
+
+def test_encoded_batch_built_in_pieces_matches_one_call() -> None:
+    specs = [{**_plain_spec(str(i)), "scope": i % 3, "attrs": {"i": i}} for i in range(10)]
+    spans = build_spans(specs, {"service.name": "svc"}, None)
+    batch = EncodedBatch()
+    for start in range(0, len(spans), 3):
+        batch.add(spans[start : start + 3])
+    assert len(batch) == batch.count == 10
+    assert batch.size > 0
+    assert decode(batch.body()) == decode(encode_spans(spans))
+    assert normalize(decode(batch.body())) == normalize(sdk_encode(spans))

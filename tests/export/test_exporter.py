@@ -246,3 +246,22 @@ def test_exporter_metrics(receiver: Receiver) -> None:
 def test_rejects_unsupported_endpoints() -> None:
     with pytest.raises(ValueError):
         OTLPSpanExporter("grpc://localhost:4317")
+
+
+def test_a_span_that_cannot_be_encoded_is_counted(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentotel.export import _encoding
+
+    real = _encoding.encode_span
+    monkeypatch.setattr(
+        _encoding,
+        "encode_span",
+        lambda span: real(span) if span.name != "span 1" else 1 / 0,
+    )
+    exporter = fast_exporter(receiver.url)
+    assert exporter.export(make_spans(3)) is SpanExportResult.FAILURE
+    assert [s.name for s in receiver.spans()] == ["span 0", "span 2"]
+    stats = exporter.stats()
+    assert (stats.exported, stats.failed) == (2, {semconv.DROP_EXPORT_FAILED: 1})
+    exporter.shutdown()

@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -20,6 +21,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from agentotel import semconv
 from agentotel.export import BatchSpanProcessor, OTLPSpanExporter
+from agentotel.export._processor import ENCODE_CHUNK
 from tests.conftest import metric_points
 from tests.export.receiver import Receiver, Reply, closed_port_url
 
@@ -93,6 +95,52 @@ def test_full_batch_goes_out_before_the_delay(receiver: Receiver) -> None:
     assert len(receiver.spans()) == 8
     processor.shutdown(5000)
     assert len(receiver.spans()) == 11
+
+
+def wait_until(predicate: object, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_spans_are_encoded_and_freed_before_their_batch_fills(receiver: Receiver) -> None:
+    processor = BatchSpanProcessor(exporter_for(receiver.url), schedule_delay_millis=60_000)
+    provider = pipeline(processor)
+    tracer = provider.get_tracer("tests.export")
+    refs = []
+    for i in range(2 * ENCODE_CHUNK):
+        span = tracer.start_span(f"s{i}")
+        span.end()
+        refs.append(weakref.ref(span))
+    del span
+    assert wait_until(lambda: processor.stats().encoded_unsent == 2 * ENCODE_CHUNK)
+    stats = processor.stats()
+    assert stats.queue_size == 0 and stats.pending_bytes > 0
+    assert receiver.spans() == []  # the batch is not full and its delay has not passed
+    # Only bytes are kept: the span objects are freed (by reference counting alone).
+    assert wait_until(lambda: all(ref() is None for ref in refs))
+    assert processor.force_flush(5000)
+    assert len(receiver.spans()) == 2 * ENCODE_CHUNK
+    assert processor.stats().encoded_unsent == 0
+    processor.shutdown(1000)
+
+
+def test_batches_never_exceed_the_batch_size(receiver: Receiver) -> None:
+    processor = BatchSpanProcessor(
+        exporter_for(receiver.url), schedule_delay_millis=60_000, max_export_batch_size=20
+    )
+    provider = pipeline(processor)
+    end_spans(provider, 75)
+    assert processor.force_flush(5000)
+    sizes = [
+        sum(len(ss.spans) for rs in rec.request.resource_spans for ss in rs.scope_spans)
+        for rec in receiver.received
+    ]
+    assert sizes == [20, 20, 20, 15]
+    processor.shutdown(1000)
 
 
 def test_partial_batch_goes_out_after_the_delay(receiver: Receiver) -> None:
@@ -363,3 +411,28 @@ def test_exit_flush_is_bounded_when_the_endpoint_hangs(receiver: Receiver) -> No
     result = subprocess.run([sys.executable, "-c", script], timeout=30, capture_output=True)
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 6
+
+
+def test_a_span_that_cannot_be_encoded_is_counted_and_the_rest_sent(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentotel.export import _encoding
+
+    real = _encoding.encode_span
+
+    def encode_span(span: ReadableSpan) -> bytes:
+        if span.name == "bad":
+            raise ValueError("cannot encode")
+        return real(span)
+
+    monkeypatch.setattr(_encoding, "encode_span", encode_span)
+    processor = BatchSpanProcessor(exporter_for(receiver.url), schedule_delay_millis=60_000)
+    provider = pipeline(processor)
+    tracer = provider.get_tracer("tests.export")
+    for name in ("a", "bad", "c"):
+        tracer.start_span(name).end()
+    assert processor.force_flush(5000) is False  # not everything arrived
+    assert sorted(s.name for s in receiver.spans()) == ["a", "c"]
+    stats = processor.stats()
+    assert (stats.exported, stats.failed) == (2, {semconv.DROP_EXPORT_FAILED: 1})
+    processor.shutdown(1000)

@@ -9,13 +9,14 @@ Recommended wiring::
 
 from __future__ import annotations
 
-from agentotel.export._encoding import encode_spans
+from agentotel.export._encoding import EncodedBatch, encode_spans
 from agentotel.export._otlp import ExporterStats, OTLPSpanExporter, Outcome
 from agentotel.export._processor import BatchSpanProcessor, ProcessorStats
 from agentotel.export._wire import PartialSuccess, parse_partial_success
 
 __all__ = [
     "BatchSpanProcessor",
+    "EncodedBatch",
     "ExporterStats",
     "OTLPSpanExporter",
     "Outcome",

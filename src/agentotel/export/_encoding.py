@@ -17,10 +17,11 @@ from typing import Any, Final
 
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 
-__all__ = ["encode_spans"]
+__all__ = ["EncodedBatch", "encode_spans"]
 
 _EMPTY_TRACE_STATE: Final = DEFAULT_TRACE_STATE
 # Span.flags bits (opentelemetry-proto SpanFlags).
@@ -33,7 +34,8 @@ _UINT64_MASK: Final = (1 << 64) - 1
 # Values up to this many characters are cached as whole encoded key/value fields.
 _CACHE_VALUE_MAX: Final = 128
 _CACHE_ENTRIES_MAX: Final = 8192
-_YIELD_PAUSE: Final = 0.00005
+_VALUES_PER_KEY_MAX: Final = 2048
+YIELD_PAUSE: Final = 0.00005
 
 
 def _varint_slow(n: int) -> bytes:
@@ -91,9 +93,15 @@ _STATUS_TAG: Final = _tag(15, 2)
 # Caches: plain dicts (atomic operations under the GIL, internally locked on
 # free-threaded builds), cleared wholesale when they grow past a bound.
 _keys: dict[str, bytes] = {}
+# Whole encoded attribute fields. Scalars are keyed with their type, since
+# True, 1 and 1.0 are equal as dict keys.
 _str_fields: dict[tuple[bytes, str, str], bytes] = {}
 _scalar_fields: dict[tuple[bytes, str, type, object], bytes] = {}
 _tuple_fields: dict[tuple[bytes, str, tuple[str, ...]], bytes] = {}
+# How many values each key has cached; past _VALUES_PER_KEY_MAX the key's
+# values are taken to be unique (ids, token counts) and no longer cached, so
+# they neither evict useful entries nor keep one more object alive per span.
+_values_per_key: dict[str, int] = {}
 _names: dict[str, bytes] = {}
 _flags: dict[int, bytes] = {}
 _statuses: dict[tuple[int, str | None], bytes] = {}
@@ -105,6 +113,7 @@ def clear_caches() -> None:
     """Forget every cached encoding (for tests and after long-running churn)."""
     for cache in (_keys, _str_fields, _scalar_fields, _tuple_fields, _names, _flags, _statuses):
         cache.clear()
+    _values_per_key.clear()
     _resources.clear()
     _scopes.clear()
     _statuses_by_id.clear()
@@ -163,7 +172,8 @@ def _any_value_slow(value: Any) -> bytes:
     if isinstance(value, bool):
         return _AV_BOOL[bool(value)]
     if isinstance(value, str):
-        return _any_value(str(value))
+        raw = str.encode(value, "utf-8", "replace")  # the content, whatever __str__ says
+        return _T_KV + _varint(len(raw)) + raw
     if isinstance(value, int):
         return _any_value(int(value))
     if isinstance(value, float):
@@ -216,9 +226,8 @@ def _attributes(attrs: object, tag: bytes) -> bytes:
                     av = _T_KV + _varint(len(raw)) + raw
                     kv = _key_prefix(key) + _T_VALUE + _varint(len(av)) + av
                     cached = tag + _varint(len(kv)) + kv
-                    if len(str_fields) >= _CACHE_ENTRIES_MAX:
-                        str_fields.clear()
-                    str_fields[ck] = cached
+                    if _keep(key, str_fields):
+                        str_fields[ck] = cached
                 append(cached)
             else:
                 raw = _utf8(value)
@@ -240,9 +249,8 @@ def _attributes(attrs: object, tag: bytes) -> bytes:
                 except (OverflowError, TypeError, ValueError):
                     continue
                 cached = tag + _varint(len(kv)) + kv
-                if len(_scalar_fields) >= _CACHE_ENTRIES_MAX:
-                    _scalar_fields.clear()
-                _scalar_fields[sk] = cached
+                if _keep(key, _scalar_fields) and (kind is not float or value != 0.0):
+                    _scalar_fields[sk] = cached  # (0.0 == -0.0, but they encode differently)
             append(cached)
             continue
         if kind is tuple and len(value) <= 8:
@@ -256,9 +264,8 @@ def _attributes(attrs: object, tag: bytes) -> bytes:
                 if cached is None:
                     kv = _key_value(key, value)
                     cached = tag + _varint(len(kv)) + kv
-                    if len(_tuple_fields) >= _CACHE_ENTRIES_MAX:
-                        _tuple_fields.clear()
-                    _tuple_fields[ck] = cached
+                    if _keep(key, _tuple_fields):
+                        _tuple_fields[ck] = cached
                 append(cached)
                 continue
         try:
@@ -267,6 +274,19 @@ def _attributes(attrs: object, tag: bytes) -> bytes:
             continue
         append(tag + _varint(len(kv)) + kv)
     return b"".join(out)
+
+
+def _keep(key: str, cache: dict[Any, bytes]) -> bool:
+    """Whether to cache one more value of ``key`` (making room in ``cache`` if needed)."""
+    seen = _values_per_key.get(key, 0)
+    if seen >= _VALUES_PER_KEY_MAX:
+        return False
+    if len(cache) >= _CACHE_ENTRIES_MAX:
+        cache.clear()
+        _values_per_key.clear()
+        seen = 0
+    _values_per_key[key] = seen + 1
+    return True
 
 
 def _dropped(attrs: object) -> int:
@@ -403,8 +423,17 @@ def encode_span(span: ReadableSpan) -> bytes:
         events: Any = span._events
         links: Any = span._links
         status: Any = span._status
-        dropped_events = _bounded_dropped(events) if events else 0
-        dropped_links = _bounded_dropped(links) if links else 0
+        dropped_events = dropped_links = 0
+        if type(events) is BoundedList:  # skip its Python-level __len__ and iterator
+            dropped_events = events.dropped
+            events = events._dq  # type: ignore[attr-defined]
+        elif events:
+            dropped_events = _bounded_dropped(events)
+        if type(links) is BoundedList:
+            dropped_links = links.dropped
+            links = links._dq  # type: ignore[attr-defined]
+        elif links:
+            dropped_links = _bounded_dropped(links)
     else:  # a duck-typed span: use the public surface only
         ctx = span.context
         parent = span.parent
@@ -440,10 +469,13 @@ def encode_span(span: ReadableSpan) -> bytes:
             parts.append(_EVENT_TIME.pack(0x39, start))
         if end:
             parts.append(_EVENT_TIME.pack(0x41, end))
-    if attrs:
-        parts.append(_attributes(attrs, _TAG_SPAN_ATTR))
-        if type(attrs) is BoundedAttributes and attrs.dropped:
+    if type(attrs) is BoundedAttributes:
+        if attrs._dict:  # type: ignore[attr-defined]
+            parts.append(_attributes(attrs, _TAG_SPAN_ATTR))
+        if attrs.dropped:
             parts.append(b"\x50" + _varint(attrs.dropped))
+    elif attrs:
+        parts.append(_attributes(attrs, _TAG_SPAN_ATTR))
     if events:
         parts.append(_events(events))
     if dropped_events:
@@ -508,48 +540,119 @@ def _scope_fields(scope: Any) -> tuple[bytes, bytes]:
     return fields
 
 
-def encode_spans(spans: Iterable[ReadableSpan], yield_every: int = 0) -> bytes:
-    """Encode spans as an OTLP ``ExportTraceServiceRequest`` body (protobuf wire bytes).
+class EncodedBatch:
+    """Spans encoded to bytes as they arrive, grouped by resource and scope, until sent.
 
-    Spans are grouped by resource and instrumentation scope, as OTLP requires.
-    With ``yield_every`` > 0 the encoder sleeps for 50 µs after that many spans,
-    releasing the GIL, so a long batch never keeps application threads waiting for long.
+    Keeping finished bytes instead of span objects lets spans be freed right
+    after they are encoded, and makes the batch's memory its encoded size.
     """
-    groups: dict[int, tuple[Any, dict[int, tuple[Any, list[bytes]]]]] = {}
-    count = 0
-    for span in spans:
-        encoded = encode_span(span)
-        if not encoded:
-            continue
-        resource = span.resource
-        scope = span.instrumentation_scope
-        group = groups.get(id(resource))
+
+    __slots__ = ("_groups", "_last", "count", "size")
+
+    def __init__(self) -> None:
+        self._groups: dict[int, tuple[Any, dict[int, tuple[Any, list[bytes]]]]] = {}
+        self._last: tuple[Any, Any, list[bytes]] | None = None
+        self.count = 0
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def add(self, spans: Iterable[ReadableSpan]) -> int:
+        """Encode ``spans`` into the batch; returns how many were left out.
+
+        A span is left out when it has no context (no identity to send) or when
+        encoding it raises; the rest of the batch is unaffected.
+        """
+        last = self._last
+        count = self.count
+        size = self.size
+        failed = 0
+        for span in spans:
+            try:
+                encoded = encode_span(span)
+                if not encoded:
+                    failed += 1
+                    continue
+                if isinstance(span, ReadableSpan):  # SDK spans: skip the properties
+                    resource = span._resource
+                    scope = span._instrumentation_scope
+                else:
+                    resource = span.resource
+                    scope = span.instrumentation_scope
+            except Exception:
+                failed += 1
+                continue
+            if last is None or last[0] is not resource or last[1] is not scope:
+                last = (resource, scope, self._bucket(resource, scope))
+            last[2].append(encoded)
+            count += 1
+            size += len(encoded)
+        self._last = last
+        self.count = count
+        self.size = size
+        return failed
+
+    def _bucket(self, resource: Any, scope: Any) -> list[bytes]:
+        group = self._groups.get(id(resource))
         if group is None:
-            group = groups[id(resource)] = (resource, {})
+            group = self._groups[id(resource)] = (resource, {})
         scopes = group[1]
         bucket = scopes.get(id(scope))
         if bucket is None:
             bucket = scopes[id(scope)] = (scope, [])
-        bucket[1].append(encoded)
-        if yield_every:
-            count += 1
-            if count % yield_every == 0:
-                # A real (tiny) sleep, not sleep(0): it gives a thread waiting for
-                # the GIL time to take it instead of waiting out the switch interval.
-                time.sleep(_YIELD_PAUSE)
-    out: list[bytes] = []
-    for resource, scopes in groups.values():
-        rs_parts = [_resource_field(resource)]
-        for scope, encoded_spans in scopes.values():
-            scope_field, scope_schema = _scope_fields(scope)
-            spans_bytes = b"".join(encoded_spans)
-            ss_len = len(scope_field) + len(spans_bytes) + len(scope_schema)
-            rs_parts.append(b"\x12" + _varint(ss_len))
-            rs_parts.append(scope_field)
-            rs_parts.append(spans_bytes)
-            rs_parts.append(scope_schema)
-        rs_parts.append(_resource_schema(resource))
-        rs_body = b"".join(rs_parts)
-        out.append(b"\x0a" + _varint(len(rs_body)))
-        out.append(rs_body)
-    return b"".join(out)
+        return bucket[1]
+
+    def body(self) -> bytes:
+        """The ``ExportTraceServiceRequest`` body for everything added so far."""
+        out: list[bytes] = []
+        for resource, scopes in self._groups.values():
+            rs_parts = [_resource_field(resource)]
+            for scope, encoded_spans in scopes.values():
+                if not encoded_spans:
+                    continue
+                scope_field, scope_schema = _scope_fields(scope)
+                spans_bytes = b"".join(encoded_spans)
+                ss_len = len(scope_field) + len(spans_bytes) + len(scope_schema)
+                rs_parts.append(b"\x12" + _varint(ss_len))
+                rs_parts.append(scope_field)
+                rs_parts.append(spans_bytes)
+                rs_parts.append(scope_schema)
+            rs_parts.append(_resource_schema(resource))
+            rs_body = b"".join(rs_parts)
+            out.append(b"\x0a" + _varint(len(rs_body)))
+            out.append(rs_body)
+        return b"".join(out)
+
+
+def encode_batch(spans: Iterable[ReadableSpan], yield_every: int = 0) -> EncodedBatch:
+    """Encode spans into an :class:`EncodedBatch`, optionally releasing the GIL as it goes.
+
+    With ``yield_every`` > 0 the encoder sleeps briefly after that many spans,
+    so a long batch never keeps application threads waiting for long. A real
+    (tiny) sleep, not ``sleep(0)``: it gives a thread waiting for the GIL time
+    to take it rather than racing it.
+    """
+    batch = EncodedBatch()
+    if not yield_every:
+        batch.add(spans)
+        return batch
+    chunk: list[ReadableSpan] = []
+    for span in spans:
+        chunk.append(span)
+        if len(chunk) >= yield_every:
+            batch.add(chunk)
+            chunk.clear()
+            time.sleep(YIELD_PAUSE)
+    batch.add(chunk)
+    return batch
+
+
+def encode_spans(spans: Iterable[ReadableSpan], yield_every: int = 0) -> bytes:
+    """Encode spans as an OTLP ``ExportTraceServiceRequest`` body (protobuf wire bytes).
+
+    Spans are grouped by resource and instrumentation scope, as OTLP requires; a
+    span that cannot be encoded is left out. ``yield_every`` is as for
+    :func:`encode_batch`.
+    """
+    return encode_batch(spans, yield_every).body()

@@ -40,7 +40,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.util.re import parse_env_headers
 
 from agentotel import semconv
-from agentotel.export._encoding import encode_spans
+from agentotel.export._encoding import encode_batch, encode_spans
 from agentotel.export._wire import parse_partial_success
 from agentotel.version import __version__
 
@@ -346,7 +346,21 @@ class OTLPSpanExporter(SpanExporter):
         if not self.accepts():
             self.drop(count, semconv.DROP_CIRCUIT_OPEN)
             return Outcome(0, count, semconv.DROP_CIRCUIT_OPEN)
-        return self.send(self.encode(spans), count, deadline)
+        batch = encode_batch(spans, self._yield_every)
+        lost = count - batch.count  # spans that could not be encoded
+        if lost:
+            self.drop(lost, semconv.DROP_EXPORT_FAILED)
+        if not batch.count:
+            return Outcome(0, lost, semconv.DROP_EXPORT_FAILED)
+        outcome = self.send(batch.body(), batch.count, deadline)
+        if not lost:
+            return outcome
+        return Outcome(
+            outcome.exported,
+            outcome.failed + lost,
+            outcome.error_type or semconv.DROP_EXPORT_FAILED,
+            outcome.status_code,
+        )
 
     def send(self, body: bytes, count: int, deadline: float) -> Outcome:
         """POST an encoded body, retrying transient failures until ``deadline``."""

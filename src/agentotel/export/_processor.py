@@ -1,12 +1,14 @@
 """A batching span processor whose ``on_end`` costs almost nothing on the application thread.
 
 Ended spans go into a deque (one length check, one append). Two daemon threads do
-the rest: the *encoder* takes batches off the deque and, for agentotel's own
-exporter, encodes them to protobuf bytes in small GIL-releasing chunks; the
-*sender* posts the encoded batches, retrying as the exporter decides. Encoded
+the rest: the *encoder* and the *sender*. With agentotel's own exporter the
+encoder wakes every few dozen spans and encodes them to protobuf bytes at once,
+so span objects die young (no cyclic-GC pressure) and batches hold only bytes;
+the sender posts finished batches, retrying as the exporter decides. Encoded
 batches waiting for the sender are bounded by ``max_queue_bytes``; when the
 sender falls behind, the encoder stops taking spans and the span queue fills
-until new spans are dropped (newest first) and counted.
+until new spans are dropped (newest first) and counted. Other exporters get
+batches of span objects, as with the SDK's processor.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from agentotel import _safety, semconv
+from agentotel.export._encoding import YIELD_PAUSE, EncodedBatch
 from agentotel.export._otlp import OTLPSpanExporter
 from agentotel.version import __version__
 
@@ -44,6 +47,9 @@ DEFAULT_MAX_EXPORT_BATCH_SIZE: Final = 512
 DEFAULT_EXPORT_TIMEOUT_MILLIS: Final = 30000
 DEFAULT_MAX_QUEUE_BYTES: Final = 16 * 1024 * 1024
 DEFAULT_EXIT_TIMEOUT_MILLIS: Final = 5000
+# Spans encoded per step (agentotel exporter): the encoder wakes once this many
+# are queued, so spans are freed young and each step holds the GIL briefly.
+ENCODE_CHUNK: Final = 32
 _component_ids = iter(range(1 << 62))
 
 
@@ -66,6 +72,9 @@ class ProcessorStats:
     ``already_shutdown``); ``failed`` counts spans handed on for export that did
     not arrive, by ``error.type`` (``circuit_open``, ``timeout``, an HTTP status,
     ``rejected``...). ``processed`` is every span handed on for export.
+    ``queue_size`` counts spans not yet encoded; ``encoded_unsent`` spans already
+    encoded into the batch being filled; ``pending_bytes`` the encoded bytes of
+    that batch plus the batches waiting for the sender.
     """
 
     queue_size: int
@@ -76,6 +85,7 @@ class ProcessorStats:
     exported: int
     dropped: Mapping[str, int] = field(default_factory=dict)
     failed: Mapping[str, int] = field(default_factory=dict)
+    encoded_unsent: int = 0
 
     @property
     def lost(self) -> int:
@@ -168,6 +178,9 @@ class BatchSpanProcessor(SpanProcessor):
         self._staged = isinstance(span_exporter, OTLPSpanExporter)
         self._capacity = capacity
         self._batch = batch
+        # How many queued spans wake the encoder: a chunk when spans are encoded
+        # on arrival, a whole batch when an exporter needs the span objects.
+        self._chunk = min(ENCODE_CHUNK, batch) if self._staged else batch
         self._delay = delay / 1000.0
         self._export_timeout = (export_timeout or DEFAULT_EXPORT_TIMEOUT_MILLIS) / 1000.0
         self._budget = max(budget, 1)
@@ -206,6 +219,8 @@ class BatchSpanProcessor(SpanProcessor):
         self._waking = False
         self._wake = threading.Event()
         self._lock = threading.Lock()
+        self._open = EncodedBatch()
+        self._due = float("inf")
         self._outbox: deque[_Payload | _Marker] = deque()
         self._outbox_bytes = 0
         self._outbox_cv = threading.Condition(threading.Lock())
@@ -269,7 +284,7 @@ class BatchSpanProcessor(SpanProcessor):
                 self._waking = False
                 return False
             self._encoder, self._sender = encoder, sender
-            self._wake_at = self._batch - 1
+            self._wake_at = self._chunk - 1
             return True
 
     # --- flushing and shutdown ----------------------------------------------------------
@@ -284,7 +299,7 @@ class BatchSpanProcessor(SpanProcessor):
         with self._lock:
             marker = _Marker(self._enc_failed_total, self._send_failed_total)
             self._flushes += 1
-        if self._encoder is None and not self._queue and not self._outbox:
+        if self._encoder is None and not self._queue and not self._outbox and not self._open:
             return True  # nothing was ever queued here: no threads needed
         self._queue.append(marker)
         if self._encoder is None and not self._start_threads():
@@ -336,12 +351,13 @@ class BatchSpanProcessor(SpanProcessor):
             return ProcessorStats(
                 queue_size=len(self._queue),
                 queue_capacity=self._capacity,
-                pending_bytes=self._outbox_bytes if self._staged else 0,
+                pending_bytes=self._outbox_bytes + self._open.size if self._staged else 0,
                 pending_bytes_capacity=self._budget if self._staged else 0,
                 processed=self._processed,
                 exported=self._exported,
                 dropped=dict(self._dropped),
                 failed=dict(self._failed),
+                encoded_unsent=self._open.count,
             )
 
     def register_metrics(self, meter_provider: MeterProvider) -> None:
@@ -396,20 +412,105 @@ class BatchSpanProcessor(SpanProcessor):
 
     def _encode_loop(self) -> None:
         token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+        self._due = time.monotonic() + self._delay
         try:
             while not self._stop:
-                timed_out = not self._wake.wait(self._delay)
+                self._wake.wait(max(self._due - time.monotonic(), 0.0))
                 self._wake.clear()
                 self._waking = False
                 try:
-                    self._drain(partial=timed_out, wait_for_room=True)
+                    self._drain(partial=time.monotonic() >= self._due, wait_for_room=True)
                 except Exception as exc:  # a bug here must not stop exporting for good
                     _safety.report("export.encoder", exc)
         finally:
             detach(token)
 
     def _drain(self, partial: bool, wait_for_room: bool) -> None:
-        """Move spans from the queue to the outbox: full batches, or everything if ``partial``."""
+        """Move queued spans on towards the sender; with ``partial``, unfilled batches too."""
+        if self._staged:
+            self._drain_encoding(partial, wait_for_room)
+        else:
+            self._drain_spans(partial, wait_for_room)
+        if partial:
+            self._due = time.monotonic() + self._delay
+
+    def _drain_encoding(self, partial: bool, wait_for_room: bool) -> None:
+        """Encode everything queued, a chunk at a time, shipping batches as they fill.
+
+        Between chunks the encoder sleeps for a moment so a thread waiting for
+        the GIL gets it at once, unless a burst is filling the queue, when
+        keeping up (no drops) matters more than a few hundred microseconds.
+        """
+        queue = self._queue
+        popleft = queue.popleft
+        chunk = self._chunk
+        batch_size = self._batch
+        burst = max(self._capacity // 4, chunk)
+        while not self._stop or not wait_for_room:
+            n = len(queue)
+            if n == 0:
+                break
+            room = batch_size - self._open.count
+            spans: list[ReadableSpan] = []
+            marker: _Marker | None = None
+            for _ in range(min(n, room, chunk)):
+                item = popleft()
+                if type(item) is _Marker:
+                    marker = item
+                    break
+                spans.append(item)
+            if spans:
+                self._encode(spans)
+                del spans  # the span objects can go now; only bytes are kept
+            full = marker is not None or self._open.count >= batch_size
+            if full and not self._ship(wait_for_room):
+                return
+            if marker is not None:
+                self._resolve_markers([marker])
+            if queue and len(queue) < burst:
+                time.sleep(YIELD_PAUSE)
+        if partial:
+            self._ship(wait_for_room)
+
+    def _encode(self, spans: list[ReadableSpan]) -> None:
+        count = len(spans)
+        with self._lock:
+            self._processed += count
+        exporter = self.span_exporter
+        assert isinstance(exporter, OTLPSpanExporter)
+        if not exporter.accepts():
+            exporter.drop(count, semconv.DROP_CIRCUIT_OPEN)
+            self._tally_failed(count, semconv.DROP_CIRCUIT_OPEN, encoder=True)
+            return
+        lost = self._open.add(spans)
+        if lost:
+            exporter.drop(lost, semconv.DROP_EXPORT_FAILED)
+            self._tally_failed(lost, semconv.DROP_EXPORT_FAILED, encoder=True)
+
+    def _ship(self, wait_for_room: bool) -> bool:
+        """Hand the batch being filled to the sender; False if the processor stopped first."""
+        batch = self._open
+        if not batch.count:
+            return True
+        if wait_for_room and not self._wait_for_room():
+            return False
+        self._open = EncodedBatch()
+        body = batch.body()
+        self._post(_Payload(body, batch.count, len(body)), len(body))
+        self._due = time.monotonic() + self._delay
+        return True
+
+    def _resolve_markers(self, markers: list[_Marker]) -> None:
+        """Queue flush markers behind everything encoded before them."""
+        with self._lock:
+            self._flushes -= len(markers)
+            for marker in markers:
+                marker.enc_failed = self._enc_failed_total - marker.snap_enc
+        for marker in markers:
+            self._post(marker, 0)
+
+    def _drain_spans(self, partial: bool, wait_for_room: bool) -> None:
+        """Hand span batches to a generic exporter: full batches, or everything if ``partial``."""
         queue = self._queue
         batch_size = self._batch
         while not self._stop or not wait_for_room:
@@ -428,13 +529,11 @@ class BatchSpanProcessor(SpanProcessor):
                     break
                 spans.append(item)
             if spans:
-                self._prepare(spans)
-            if markers:
                 with self._lock:
-                    self._flushes -= len(markers)
-                    for marker in markers:
-                        marker.enc_failed = self._enc_failed_total - marker.snap_enc
-                self._post(markers[0], 0)
+                    self._processed += len(spans)
+                self._post(_Payload(spans, len(spans), 1), 1)
+            if markers:
+                self._resolve_markers(markers)
 
     def _wait_for_room(self) -> bool:
         """Block until the outbox can take another batch (or the processor stops)."""
@@ -443,30 +542,6 @@ class BatchSpanProcessor(SpanProcessor):
             while self._outbox_bytes >= limit and not self._stop:
                 self._outbox_cv.wait(0.5)
         return not self._stop
-
-    def _prepare(self, spans: list[ReadableSpan]) -> None:
-        count = len(spans)
-        with self._lock:
-            self._processed += count
-        exporter = self.span_exporter
-        if not self._staged:
-            self._post(_Payload(spans, count, 1), 1)
-            return
-        assert isinstance(exporter, OTLPSpanExporter)
-        if not exporter.accepts():
-            exporter.drop(count, semconv.DROP_CIRCUIT_OPEN)
-            self._tally_failed(count, semconv.DROP_CIRCUIT_OPEN, encoder=True)
-            return
-        try:
-            # Yield the GIL while encoding only when the queue is short: under a
-            # burst the encoder needs its full share to keep up (drops cost more
-            # than a little latency).
-            body = exporter.encode(spans, len(self._queue) < self._capacity // 4)
-        except Exception:
-            exporter.drop(count, semconv.DROP_EXPORT_FAILED)
-            self._tally_failed(count, semconv.DROP_EXPORT_FAILED, encoder=True)
-            return
-        self._post(_Payload(body, count, len(body)), len(body))
 
     def _post(self, item: _Payload | _Marker, size: int) -> None:
         with self._outbox_cv:
