@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import agentotel
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
-from agentotel.testing import Reply, ScriptedModelServer, ToolCall
+from agentotel.testing import Reply, ScriptedModelServer, ToolCall, span_tree
 
 TOOLS = [
     {
@@ -87,29 +87,18 @@ def run_agent(client: anthropic.Anthropic, model: str, question: str) -> str:
 
 
 def print_tree(spans: tuple[ReadableSpan, ...]) -> None:
-    children: dict[int | None, list[ReadableSpan]] = {}
-    ids = {s.context.span_id for s in spans if s.context}
-    for span in spans:
-        parent = span.parent.span_id if span.parent and span.parent.span_id in ids else None
-        children.setdefault(parent, []).append(span)
-
-    def walk(parent: int | None, depth: int) -> None:
-        for span in sorted(children.get(parent, []), key=lambda s: s.start_time or 0):
-            attrs = span.attributes or {}
-            ms = ((span.end_time or 0) - (span.start_time or 0)) / 1e6
-            scope = span.instrumentation_scope.name if span.instrumentation_scope else "?"
-            tokens = ""
-            if "gen_ai.usage.input_tokens" in attrs:
-                tokens = (
-                    f"  tokens in={attrs['gen_ai.usage.input_tokens']}"
-                    f" (cache read {attrs.get('gen_ai.usage.cache_read.input_tokens')})"
-                    f" out={attrs.get('gen_ai.usage.output_tokens')}"
-                )
-            print(f"{'  ' * depth}{span.name:<{40 - 2 * depth}} {ms:8.1f} ms  [{scope}]{tokens}")
-            if span.context:
-                walk(span.context.span_id, depth + 1)
-
-    walk(None, 0)
+    for depth, span in span_tree(spans):
+        attrs = span.attributes or {}
+        ms = ((span.end_time or 0) - (span.start_time or 0)) / 1e6
+        scope = span.instrumentation_scope.name if span.instrumentation_scope else "?"
+        tokens = ""
+        if "gen_ai.usage.input_tokens" in attrs:
+            tokens = (
+                f"  tokens in={attrs['gen_ai.usage.input_tokens']}"
+                f" (cache read {attrs.get('gen_ai.usage.cache_read.input_tokens')})"
+                f" out={attrs.get('gen_ai.usage.output_tokens')}"
+            )
+        print(f"{'  ' * depth}{span.name:<{40 - 2 * depth}} {ms:8.1f} ms  [{scope}]{tokens}")
 
 
 def check_one_span_per_call(spans: tuple[ReadableSpan, ...], calls: int) -> None:

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import agentotel
 from agentotel.instrumentation.threading import ThreadingInstrumentor
-from agentotel.testing import Reply, ScriptedModelServer, ToolCall
+from agentotel.testing import Reply, ScriptedModelServer, ToolCall, span_tree
 
 TOOLS = [
     {
@@ -110,21 +110,10 @@ def plan_trip(client: openai.OpenAI) -> str:
 
 
 def print_tree(spans: tuple[ReadableSpan, ...]) -> None:
-    children: dict[int | None, list[ReadableSpan]] = {}
-    ids = {s.context.span_id for s in spans if s.context}
-    for span in spans:
-        parent = span.parent.span_id if span.parent and span.parent.span_id in ids else None
-        children.setdefault(parent, []).append(span)
-
-    def walk(parent: int | None, depth: int) -> None:
-        for span in sorted(children.get(parent, []), key=lambda s: s.start_time or 0):
-            note = " (linked to its chat span)" if span.links else ""
-            note += " [error]" if not span.status.is_ok else ""
-            print(f"{'  ' * depth}{span.name}{note}")
-            if span.context:
-                walk(span.context.span_id, depth + 1)
-
-    walk(None, 0)
+    for depth, span in span_tree(spans):
+        note = " (linked to its chat span)" if span.links else ""
+        note += " [error]" if not span.status.is_ok else ""
+        print(f"{'  ' * depth}{span.name}{note}")
 
 
 def main() -> None:

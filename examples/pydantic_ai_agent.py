@@ -20,24 +20,12 @@ from pydantic_ai.providers.openai import OpenAIProvider
 
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.instrumentation.pydantic_ai import PydanticAIInstrumentor
-from agentotel.testing import Reply, ScriptedModel, ToolCall, mock_transport
+from agentotel.testing import Reply, ScriptedModel, ToolCall, mock_transport, span_tree
 
 
 def print_tree(spans: tuple[ReadableSpan, ...]) -> None:
-    ids = {s.context.span_id for s in spans if s.context is not None}
-
-    def parent(span: ReadableSpan) -> int | None:
-        return span.parent.span_id if span.parent and span.parent.span_id in ids else None
-
-    def walk(parent_id: int | None, depth: int) -> None:
-        children = sorted(
-            (s for s in spans if parent(s) == parent_id), key=lambda s: s.start_time or 0
-        )
-        for span in children:
-            print("  " * depth + span.name)
-            walk(span.context.span_id if span.context else None, depth + 1)
-
-    walk(None, 0)
+    for depth, span in span_tree(spans):
+        print("  " * depth + span.name)
 
 
 def main() -> None:

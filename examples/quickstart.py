@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentotel
-from agentotel.testing import Reply, ScriptedModelServer, ToolCall
+from agentotel.testing import Reply, ScriptedModelServer, ToolCall, span_tree
 
 TOOLS = [
     {
@@ -76,24 +76,13 @@ def run_agent(client: openai.OpenAI, model: str, question: str) -> str:
 
 
 def print_tree(spans: tuple[ReadableSpan, ...]) -> None:
-    children: dict[int | None, list[ReadableSpan]] = {}
-    ids = {s.context.span_id for s in spans if s.context}
-    for span in spans:
-        parent = span.parent.span_id if span.parent and span.parent.span_id in ids else None
-        children.setdefault(parent, []).append(span)
-
-    def walk(parent: int | None, depth: int) -> None:
-        for span in sorted(children.get(parent, []), key=lambda s: s.start_time or 0):
-            attrs = span.attributes or {}
-            ms = ((span.end_time or 0) - (span.start_time or 0)) / 1e6
-            tokens = ""
-            if "gen_ai.usage.input_tokens" in attrs:
-                tokens = f"  tokens in={attrs['gen_ai.usage.input_tokens']} out={attrs.get('gen_ai.usage.output_tokens')}"
-            print(f"{'  ' * depth}{span.name:<{40 - 2 * depth}} {ms:8.1f} ms{tokens}")
-            if span.context:
-                walk(span.context.span_id, depth + 1)
-
-    walk(None, 0)
+    for depth, span in span_tree(spans):
+        attrs = span.attributes or {}
+        ms = ((span.end_time or 0) - (span.start_time or 0)) / 1e6
+        tokens = ""
+        if "gen_ai.usage.input_tokens" in attrs:
+            tokens = f"  tokens in={attrs['gen_ai.usage.input_tokens']} out={attrs.get('gen_ai.usage.output_tokens')}"
+        print(f"{'  ' * depth}{span.name:<{40 - 2 * depth}} {ms:8.1f} ms{tokens}")
 
 
 def show_store(trace_id: str) -> None:

@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from agentotel import _safety
+from agentotel.testing import span_tree
 
 # agentotel's own tests run strict: an internal telemetry error fails the test
 # instead of being swallowed (tests that exercise the guard set it to 0).
@@ -66,17 +67,4 @@ def metric_points(reader: InMemoryMetricReader) -> dict[str, list[object]]:
 
 def tree(spans: tuple[ReadableSpan, ...] | list[ReadableSpan]) -> list[str]:
     """Render spans as indented names (children sorted by start time) for whole-tree asserts."""
-    by_parent: dict[int | None, list[ReadableSpan]] = {}
-    ids = {s.context.span_id for s in spans if s.context is not None}
-    for s in spans:
-        parent = s.parent.span_id if s.parent is not None and s.parent.span_id in ids else None
-        by_parent.setdefault(parent, []).append(s)
-    lines: list[str] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for s in sorted(by_parent.get(parent, []), key=lambda x: x.start_time or 0):
-            lines.append("  " * depth + s.name)
-            walk(s.context.span_id if s.context is not None else None, depth + 1)
-
-    walk(None, 0)
-    return lines
+    return ["  " * depth + span.name for depth, span in span_tree(spans)]

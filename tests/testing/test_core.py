@@ -37,6 +37,7 @@ def test_public_api_is_exported() -> None:
             "ScriptedModelServer",
             "ToolCall",
             "mock_transport",
+            "span_tree",
         ]
     )
     for name in testing.__all__:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._mock import mock_transport
 from ._model import Script, ScriptedModel
 from ._server import ScriptedModelServer
+from ._tree import span_tree
 from ._types import RecordedRequest, Reply, Response, ToolCall
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "ScriptedModelServer",
     "ToolCall",
     "mock_transport",
+    "span_tree",
 ]
