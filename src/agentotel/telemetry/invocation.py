@@ -153,7 +153,9 @@ class Invocation:
 
     def _end_span_quietly(self) -> None:
         try:
-            self.span.end()
+            # A failure after span.end() (in the metrics) must not end it twice.
+            if self.span.is_recording():
+                self.span.end()
         except Exception:
             pass
 
