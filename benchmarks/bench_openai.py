@@ -116,7 +116,12 @@ def _agentotel_default(endpoint: str, resource: Any) -> tuple[Any, Any, _Counter
     os.environ.update(env)
     os.environ.pop("AGENTOTEL_STORE", None)  # with an endpoint set, the default is no store
     try:
-        processors = _pipeline.default_processors(True)
+        if hasattr(_pipeline, "default_tracer_provider"):
+            tracer_provider = _pipeline.default_tracer_provider(resource, True)
+            processors = [tracer_provider]
+        else:
+            processors = _pipeline.default_processors(True)
+            tracer_provider = None
         meter_provider = _pipeline.default_meter_provider(resource, True)
     finally:
         for key, value in saved.items():
@@ -126,9 +131,10 @@ def _agentotel_default(endpoint: str, resource: Any) -> tuple[Any, Any, _Counter
                 os.environ[key] = value
     if not processors or meter_provider is None:
         return None
-    tracer_provider = TracerProvider(resource=resource)
-    for processor in processors:
-        tracer_provider.add_span_processor(processor)
+    if tracer_provider is None:
+        tracer_provider = TracerProvider(resource=resource)
+        for processor in processors:
+            tracer_provider.add_span_processor(processor)
     counter = _Counter()
     tracer_provider.add_span_processor(counter)
     return tracer_provider, meter_provider, counter, "agentotel (agentotel.instrument()'s pipeline)"

@@ -37,6 +37,19 @@ def default_processors(endpoint: bool) -> list[SpanProcessor]:
     return processors
 
 
+def default_tracer_provider(resource: Any, endpoint: bool) -> Any:
+    """An SDK TracerProvider with the default processors, on agentotel's fast span path."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from agentotel.telemetry import fasttrace
+
+    provider = TracerProvider(resource=resource)
+    for processor in default_processors(endpoint):
+        provider.add_span_processor(processor)
+    fasttrace.register(provider)
+    return provider
+
+
 def default_meter_provider(resource: Any, endpoint: bool) -> Any:
     """A MeterProvider exporting over OTLP when an endpoint is set; ``None`` otherwise."""
     if not endpoint:

@@ -92,9 +92,9 @@ def _endpoint_configured() -> bool:
 def _build_tracer_provider(service_name: str | None) -> TracerProvider:
     from agentotel import _pipeline
 
-    provider = TracerProvider(resource=_resource(service_name))
-    for processor in _pipeline.default_processors(_endpoint_configured()):
-        provider.add_span_processor(processor)
+    provider: TracerProvider = _pipeline.default_tracer_provider(
+        _resource(service_name), _endpoint_configured()
+    )
     return provider
 
 

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from contextvars import ContextVar, Token
 
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
+
+from agentotel.telemetry.context import current
+
 _sdk_call: ContextVar[bool] = ContextVar("agentotel_sdk_call_claimed", default=False)
+# opentelemetry-instrumentation also honours the plain key.
+_SUPPRESS_PLAIN = "suppress_instrumentation"
 
 
 def claim_sdk_call() -> Token[bool]:
@@ -30,3 +36,18 @@ def release_sdk_call(token: Token[bool]) -> None:
 def sdk_call_claimed() -> bool:
     """True while a framework's span reports the SDK call being made."""
     return _sdk_call.get()
+
+
+def call_context(marker: str) -> Context | None:
+    """The current context if an SDK call starting now gets a span of its own, else ``None``.
+
+    ``None`` when instrumentation is suppressed, when a framework's span claims the
+    call, or when ``marker`` (an instrumentor's own key, set while its span is
+    current) shows the call is made from inside another traced call of the same SDK.
+    """
+    ctx = current()
+    if ctx.get(marker) or ctx.get(_SUPPRESS_INSTRUMENTATION_KEY) or ctx.get(_SUPPRESS_PLAIN):
+        return None
+    if _sdk_call.get():
+        return None
+    return ctx

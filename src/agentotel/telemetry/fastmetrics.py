@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import weakref
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from time import time_ns
 from typing import Any
 
@@ -49,10 +49,27 @@ class _Point:
         self.max = float("-inf")
 
 
-class FastHistogram:
-    """A histogram with the ``record(amount, attributes)`` signature of the API's."""
+CARDINALITY_LIMIT = 2000
+"""Series per instrument before new attribute sets go to one overflow series (the SDK's default)."""
+_OVERFLOW = {"otel.metric.overflow": True}
 
-    __slots__ = ("_lock", "_points", "bounds", "description", "name", "unit")
+
+def _canonical(attributes: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The attribute set as a hashable, order-independent key."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in attributes.items()))
+
+
+class FastHistogram:
+    """A histogram with the ``record(amount, attributes)`` signature of the API's.
+
+    Points are found by a key of the attribute items in the order the caller
+    built them (no sorting, no copy); the first time a key is seen it is mapped
+    to the point of its attribute *set*, so the same attributes in another order
+    share one series. :meth:`record_keyed` lets agentotel's handler reuse one key
+    for the several histograms of one call.
+    """
+
+    __slots__ = ("_aliases", "_lock", "_points", "bounds", "description", "name", "unit")
 
     def __init__(self, name: str, unit: str, description: str, bounds: Sequence[float]) -> None:
         self.name = name
@@ -60,20 +77,33 @@ class FastHistogram:
         self.description = description
         self.bounds = tuple(float(b) for b in bounds)
         self._points: dict[tuple[Any, ...], _Point] = {}
+        self._aliases: dict[Any, _Point] = {}
         self._lock = threading.Lock()
 
     def record(
-        self, amount: float, attributes: dict[str, Any] | None = None, context: Any = None
+        self, amount: float, attributes: Mapping[str, Any] | None = None, context: Any = None
     ) -> None:
+        attrs = attributes or {}
+        self.record_keyed(amount, tuple(attrs.items()), attrs)
+
+    def record_keyed(
+        self,
+        amount: float,
+        key: Any,
+        attributes: Mapping[str, Any],
+        extra: tuple[str, Any] | None = None,
+    ) -> None:
+        """Record with a caller-built ``key`` that identifies ``attributes`` (plus ``extra``)."""
         if amount != amount or amount < 0:  # NaN or negative: the SDK drops these too
             return
-        attrs = attributes or {}
-        key = tuple(sorted(attrs.items()))
         index = bisect_left(self.bounds, amount)
         with self._lock:
-            point = self._points.get(key)
+            try:
+                point = self._aliases.get(key)
+            except TypeError:  # an unhashable value (a list): key by the canonical form
+                point, key = None, None
             if point is None:
-                point = self._points[key] = _Point(dict(attrs), len(self.bounds) + 1)
+                point = self._point_for(key, attributes, extra)
             point.buckets[index] += 1
             point.count += 1
             point.sum += amount
@@ -82,11 +112,32 @@ class FastHistogram:
             if amount > point.max:
                 point.max = amount
 
+    def _point_for(
+        self, key: Any, attributes: Mapping[str, Any], extra: tuple[str, Any] | None
+    ) -> _Point:
+        attrs = dict(attributes)
+        if extra is not None:
+            attrs[extra[0]] = extra[1]
+        canonical = _canonical(attrs)
+        point = self._points.get(canonical)
+        if point is None:
+            if len(self._points) >= CARDINALITY_LIMIT - 1:
+                canonical, attrs = _canonical(_OVERFLOW), dict(_OVERFLOW)
+                point = self._points.get(canonical)
+            if point is None:
+                point = self._points[canonical] = _Point(attrs, len(self.bounds) + 1)
+        if key is not None:
+            if len(self._aliases) >= 4 * CARDINALITY_LIMIT:
+                self._aliases.clear()
+            self._aliases[key] = point
+        return point
+
     def collect(self, start: int, now: int, delta: bool) -> Metric | None:
         with self._lock:
             points = list(self._points.values())
             if delta:
                 self._points = {}
+                self._aliases = {}
             snapshot = [
                 HistogramDataPoint(
                     attributes=p.attributes,
@@ -218,6 +269,7 @@ def fast_meter_for(meter_provider: Any) -> FastMeter | None:
 
 
 __all__ = [
+    "CARDINALITY_LIMIT",
     "FastHistogram",
     "FastMeter",
     "FastMetricReader",

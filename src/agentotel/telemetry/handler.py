@@ -16,12 +16,14 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry._logs import LoggerProvider, get_logger
+from opentelemetry.context import Context
 from opentelemetry.metrics import MeterProvider, get_meter
 from opentelemetry.trace import Link, Span, SpanContext, SpanKind, TracerProvider
 
 from agentotel import _config, _safety, semconv
 from agentotel.telemetry import content as content_mod
 from agentotel.telemetry.fastmetrics import fast_meter_for
+from agentotel.telemetry.fasttrace import fast_tracer_for
 from agentotel.telemetry.invocation import (
     AgentInvocation,
     InferenceInvocation,
@@ -32,6 +34,8 @@ from agentotel.telemetry.metrics import Instruments
 from agentotel.version import __version__
 
 SCOPE = "agentotel"
+_INPUT = (semconv.GEN_AI_TOKEN_TYPE, semconv.TOKEN_TYPE_INPUT)
+_OUTPUT = (semconv.GEN_AI_TOKEN_TYPE, semconv.TOKEN_TYPE_OUTPUT)
 _TOOL_CALL_MEMORY = 2048
 
 # Tool calls requested by model calls, shared by every handler: the chat span
@@ -53,12 +57,19 @@ class TelemetryHandler:
     ) -> None:
         self.settings = settings if settings is not None else _config.from_env()
         self.names = self.settings.names
-        self.tracer = trace.get_tracer(scope, __version__, tracer_provider)
+        tracer: Any = fast_tracer_for(tracer_provider, scope, __version__)
+        self.tracer = (
+            tracer if tracer is not None else trace.get_tracer(scope, __version__, tracer_provider)
+        )
+        self.content_enabled = self.settings.content.enabled
         self.instruments: Instruments | None = None
+        # agentotel's own histograms (an owned meter provider) take caller-built keys.
+        self._fast_metrics = False
         if self.settings.metrics:
             fast = fast_meter_for(meter_provider)
             meter: Any = fast if fast is not None else get_meter(scope, __version__, meter_provider)
             self.instruments = Instruments(meter, self.names)
+            self._fast_metrics = fast is not None
         self._logger_provider = logger_provider
         self._event_logger: Any = None
         self._scope = scope
@@ -75,8 +86,10 @@ class TelemetryHandler:
         server_port: int | None = None,
         attributes: Mapping[str, Any] | None = None,
         kind: SpanKind = SpanKind.CLIENT,
+        context: Context | None = None,
     ) -> InferenceInvocation:
-        """Start a model call. ``attributes`` are request attributes known up front."""
+        """Start a model call. ``attributes`` are request attributes known up front;
+        ``context`` is the parent context when the caller already holds the current one."""
         metric_attrs: dict[str, Any] = {
             semconv.GEN_AI_OPERATION_NAME: operation,
             semconv.GEN_AI_PROVIDER_NAME: provider,
@@ -87,13 +100,13 @@ class TelemetryHandler:
             metric_attrs[semconv.SERVER_ADDRESS] = server_address
             if server_port:
                 metric_attrs[semconv.SERVER_PORT] = server_port
-        start_attrs = dict(metric_attrs)
+        start_attrs = metric_attrs.copy()
         if attributes:
-            for key, value in attributes.items():
-                if value is not None:
-                    start_attrs[key] = value
+            start_attrs.update(attributes)
+            if None in attributes.values():
+                start_attrs = {k: v for k, v in start_attrs.items() if v is not None}
         name = f"{operation} {request_model}" if request_model else operation
-        span = self.tracer.start_span(name, kind=kind, attributes=start_attrs)
+        span = self.tracer.start_span(name, context, kind, start_attrs)
         return InferenceInvocation(self, operation, span, metric_attrs)
 
     def embeddings(
@@ -222,6 +235,44 @@ class TelemetryHandler:
                 instruments.workflow_duration.record(duration, attrs)
         else:
             instruments.duration.record(duration, attrs)
+
+    def _record_inference(self, inv: InferenceInvocation, duration: float) -> None:
+        """Every metric of a finished model call: duration, tokens, streaming timings."""
+        instruments = self.instruments
+        if instruments is None:
+            return
+        attrs = inv.metric_attributes
+        first = inv._first_chunk if inv.error_type is None else None
+        per_chunk = None
+        if first is not None and inv._chunks > 1 and inv._last_chunk is not None:
+            per_chunk = (inv._last_chunk - first) / (inv._chunks - 1)
+        if not self._fast_metrics:
+            instruments.duration.record(duration, attrs)
+            self._record_tokens(attrs, inv.input_tokens, inv.output_tokens)
+            if first is not None:
+                instruments.time_to_first_chunk.record(first - inv._start, attrs)
+                if per_chunk is not None:
+                    instruments.time_per_output_chunk.record(per_chunk, attrs)
+            return
+        # One key for every histogram of this call: its attribute items in insertion order.
+        key = tuple(attrs.items())
+        fast: Any = instruments
+        fast.duration.record_keyed(duration, key, attrs)
+        input_tokens, output_tokens = inv.input_tokens, inv.output_tokens
+        if fast.token_usage is not None:
+            if input_tokens is not None:
+                fast.token_usage.record_keyed(input_tokens, (key, 0), attrs, _INPUT)
+            if output_tokens is not None:
+                fast.token_usage.record_keyed(output_tokens, (key, 1), attrs, _OUTPUT)
+        else:
+            if input_tokens is not None and fast.input_tokens is not None:
+                fast.input_tokens.record_keyed(input_tokens, key, attrs)
+            if output_tokens is not None and fast.output_tokens is not None:
+                fast.output_tokens.record_keyed(output_tokens, key, attrs)
+        if first is not None:
+            fast.time_to_first_chunk.record_keyed(first - inv._start, key, attrs)
+            if per_chunk is not None:
+                fast.time_per_output_chunk.record_keyed(per_chunk, key, attrs)
 
     def _record_tokens(
         self, attrs: dict[str, Any], input_tokens: int | None, output_tokens: int | None

@@ -15,11 +15,11 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 
 from agentotel import _safety, semconv
+from agentotel.telemetry import context as _context
 
 if TYPE_CHECKING:
     from agentotel.telemetry.handler import TelemetryHandler
@@ -81,24 +81,26 @@ class Invocation:
     @property
     def capture_content(self) -> bool:
         """Whether extractors should build message content at all (skip the work when not)."""
-        return self._handler.settings.content.enabled and self.span.is_recording()
+        return self._handler.content_enabled and self.span.is_recording()
 
     @property
     def ended(self) -> bool:
         return self._ended
 
-    def attach(self) -> None:
-        """Make the span current in this context (until :meth:`detach`)."""
+    def attach(self, context: Context | None = None, marker: str | None = None) -> None:
+        """Make the span current (until :meth:`detach`), in ``context`` or the current one.
+
+        ``marker`` is a context key set to ``True`` alongside the span, so that the
+        instrumentor can tell its own call apart from nested calls to the same SDK.
+        """
         if self._token is None:
-            self._token = otel_context.attach(trace.set_span_in_context(self.span))
+            base = context if context is not None else _context.current()
+            self._token = _context.attach(_context.with_span(base, self.span, marker))
 
     def detach(self) -> None:
         token, self._token = self._token, None
         if token is not None:
-            try:
-                otel_context.detach(token)  # type: ignore[arg-type]
-            except Exception:
-                pass
+            _context.detach(token)
 
     def __enter__(self) -> Invocation:
         self.attach()
@@ -183,53 +185,29 @@ class Invocation:
 
 
 class InferenceInvocation(Invocation):
-    """A model call: ``chat``, ``text_completion``, ``generate_content`` or ``embeddings``."""
+    """A model call: ``chat``, ``text_completion``, ``generate_content`` or ``embeddings``.
 
-    __slots__ = (
-        "_chunks",
-        "_first_chunk",
-        "_last_chunk",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
-        "dimension_count",
-        "finish_reasons",
-        "input_messages",
-        "input_tokens",
-        "output_messages",
-        "output_tokens",
-        "reasoning_output_tokens",
-        "response_id",
-        "response_model",
-        "system_instructions",
-        "tool_call_ids",
-        "tool_definitions",
-    )
+    What the response tells is filled into the fields below by the instrumentor;
+    they default to "not known" at class level, so starting a call sets none of them.
+    """
 
-    def __init__(
-        self,
-        handler: TelemetryHandler,
-        operation: str,
-        span: Span,
-        metric_attributes: dict[str, Any],
-    ) -> None:
-        super().__init__(handler, operation, span, metric_attributes)
-        self.response_model: str | None = None
-        self.response_id: str | None = None
-        self.finish_reasons: Sequence[str] | None = None
-        self.input_tokens: int | None = None
-        self.output_tokens: int | None = None
-        self.cache_read_input_tokens: int | None = None
-        self.cache_creation_input_tokens: int | None = None
-        self.reasoning_output_tokens: int | None = None
-        self.dimension_count: int | None = None
-        self.input_messages: list[dict[str, Any]] | None = None
-        self.output_messages: list[dict[str, Any]] | None = None
-        self.system_instructions: list[dict[str, Any]] | None = None
-        self.tool_definitions: list[dict[str, Any]] | None = None
-        self.tool_call_ids: list[str] | None = None
-        self._first_chunk: float | None = None
-        self._last_chunk: float | None = None
-        self._chunks = 0
+    response_model: str | None = None
+    response_id: str | None = None
+    finish_reasons: Sequence[str] | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    reasoning_output_tokens: int | None = None
+    dimension_count: int | None = None
+    input_messages: list[dict[str, Any]] | None = None
+    output_messages: list[dict[str, Any]] | None = None
+    system_instructions: list[dict[str, Any]] | None = None
+    tool_definitions: list[dict[str, Any]] | None = None
+    tool_call_ids: list[str] | None = None
+    _first_chunk: float | None = None
+    _last_chunk: float | None = None
+    _chunks = 0
 
     def chunk(self) -> None:
         """Note that a streamed chunk arrived (for time-to-first-chunk and time-per-chunk)."""
@@ -263,27 +241,16 @@ class InferenceInvocation(Invocation):
         handler = self._handler
         if self.tool_call_ids:
             handler._remember_tool_calls(self.tool_call_ids, self.span)
-        if handler.settings.content.enabled:
+        if handler.content_enabled:
             try:
                 handler._content(self, attrs)
             except Exception as exc:  # content failures cost the content, not the span
                 _safety.report("telemetry.content", exc)
 
     def _record_metrics(self, duration: float) -> None:
-        handler = self._handler
-        attrs = self.metric_attributes
         if self.response_model is not None:
-            attrs[semconv.GEN_AI_RESPONSE_MODEL] = self.response_model
-        handler._record_duration(self.operation, duration, attrs)
-        handler._record_tokens(attrs, self.input_tokens, self.output_tokens)
-        first = self._first_chunk
-        if first is not None and self.error_type is None:
-            instruments = handler.instruments
-            if instruments is not None:
-                instruments.time_to_first_chunk.record(first - self._start, attrs)
-                if self._chunks > 1 and self._last_chunk is not None:
-                    per_chunk = (self._last_chunk - first) / (self._chunks - 1)
-                    instruments.time_per_output_chunk.record(per_chunk, attrs)
+            self.metric_attributes[semconv.GEN_AI_RESPONSE_MODEL] = self.response_model
+        self._handler._record_inference(self, duration)
 
 
 class ToolInvocation(Invocation):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agentotel import semconv
-from agentotel.instrumentation._read import field, given, reusable
+from agentotel.instrumentation._read import field, given, readable, reusable
 from agentotel.instrumentation._read import int_or_none as _int
 from agentotel.instrumentation._read import str_or_none as _str
 
@@ -49,10 +49,21 @@ _servers: dict[int, tuple[Any, type, _Server]] = {}
 _MAX_SERVERS = 256
 
 
+def _base_url(client: Any) -> Any:
+    # Recent SDKs compute the ``base_url`` property with an import on every read; the URL
+    # object itself sits in the instance dict (its name varies by release).
+    state = getattr(client, "__dict__", None)
+    if state is not None:
+        url = state.get("_configured_base_url") or state.get("_base_url")
+        if url is not None:
+            return url
+    return getattr(client, "base_url", None)
+
+
 def server_and_provider(instance: Any) -> _Server:
     """(server.address, server.port, gen_ai.provider.name) for the client behind a resource."""
     client = getattr(instance, "_client", None)
-    url = getattr(client, "base_url", None)
+    url = _base_url(client)
     cached = _servers.get(id(url))
     if cached is not None and cached[0] is url and cached[1] is type(client):
         return cached[2]
@@ -91,33 +102,57 @@ _CHAT_PARAMS = (
 )
 
 
+_NUMBER, _MAX_TOKENS, _STOP, _N, _STREAM, _TIER, _FORMAT = range(7)
+_CHAT_KEYS: dict[str, tuple[int, str]] = {
+    **{key: (_NUMBER, name) for key, name in _CHAT_PARAMS},
+    "max_completion_tokens": (_MAX_TOKENS, semconv.GEN_AI_REQUEST_MAX_TOKENS),
+    "max_tokens": (_MAX_TOKENS, semconv.GEN_AI_REQUEST_MAX_TOKENS),
+    "stop": (_STOP, semconv.GEN_AI_REQUEST_STOP_SEQUENCES),
+    "n": (_N, semconv.GEN_AI_REQUEST_CHOICE_COUNT),
+    "stream": (_STREAM, semconv.GEN_AI_REQUEST_STREAM),
+    "service_tier": (_TIER, semconv.OPENAI_REQUEST_SERVICE_TIER),
+    "response_format": (_FORMAT, semconv.GEN_AI_OUTPUT_TYPE),
+}
+
+
 def chat_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Request attributes of a chat completion, from the keyword arguments that are given."""
     attrs: dict[str, Any] = {}
-    for key, name in _CHAT_PARAMS:
-        value = kwargs.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            attrs[name] = value
-    max_tokens = kwargs.get("max_completion_tokens")
-    if not isinstance(max_tokens, int):
-        max_tokens = kwargs.get("max_tokens")
-    if isinstance(max_tokens, int) and not isinstance(max_tokens, bool):
-        attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
-    stop = kwargs.get("stop")
-    if isinstance(stop, str):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = (stop,)
-    elif isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(stop)
-    n = kwargs.get("n")
-    if isinstance(n, int) and n != 1:
-        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n
-    if kwargs.get("stream") is True:
-        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
-    tier = kwargs.get("service_tier")
-    if isinstance(tier, str):
-        attrs[semconv.OPENAI_REQUEST_SERVICE_TIER] = tier
-    output_type = _output_type(kwargs.get("response_format"))
-    if output_type:
-        attrs[semconv.GEN_AI_OUTPUT_TYPE] = output_type
+    keys = _CHAT_KEYS
+    for key, value in kwargs.items():
+        entry = keys.get(key)
+        if entry is None:
+            continue
+        kind, name = entry
+        if kind == _NUMBER:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                attrs[name] = value
+        elif kind == _MAX_TOKENS:
+            # max_completion_tokens wins over the older max_tokens, whatever the order.
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and (key == "max_completion_tokens" or name not in attrs)
+            ):
+                attrs[name] = value
+        elif kind == _STOP:
+            if isinstance(value, str):
+                attrs[name] = (value,)
+            elif isinstance(value, (list, tuple)) and all(isinstance(s, str) for s in value):
+                attrs[name] = tuple(value)
+        elif kind == _N:
+            if isinstance(value, int) and value != 1:
+                attrs[name] = value
+        elif kind == _STREAM:
+            if value is True:
+                attrs[name] = True
+        elif kind == _TIER:
+            if isinstance(value, str):
+                attrs[name] = value
+        else:
+            output_type = _output_type(value)
+            if output_type:
+                attrs[name] = output_type
     return attrs
 
 
@@ -178,41 +213,67 @@ def embeddings_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def chat_response(inv: Any, response: Any) -> None:
-    """Fill an invocation from a ``ChatCompletion``."""
-    inv.response_id = _str(field(response, "id"))
-    inv.response_model = _str(field(response, "model"))
-    choices = field(response, "choices") or ()
+    """Fill an invocation from a ``ChatCompletion`` (a model, or the same as a dict)."""
+    response = readable(response)
+    value = getattr(response, "id", None)
+    if isinstance(value, str) and value:
+        inv.response_id = value
+    value = getattr(response, "model", None)
+    if isinstance(value, str) and value:
+        inv.response_model = value
+    choices = getattr(response, "choices", None) or ()
     reasons: list[str] = []
-    call_ids: list[str] = []
+    call_ids: list[str] | None = None
     for choice in choices:
-        reason = field(choice, "finish_reason")
+        reason = getattr(choice, "finish_reason", None)
         reasons.append(reason if isinstance(reason, str) else "")
-        for call in field(field(choice, "message"), "tool_calls") or ():
-            call_id = field(call, "id")
-            if isinstance(call_id, str):
-                call_ids.append(call_id)
+        calls = getattr(getattr(choice, "message", None), "tool_calls", None)
+        if calls:
+            for call in calls:
+                call_id = getattr(call, "id", None)
+                if isinstance(call_id, str):
+                    if call_ids is None:
+                        call_ids = []
+                    call_ids.append(call_id)
     if any(reasons):
         inv.finish_reasons = reasons
     if call_ids:
         inv.tool_call_ids = call_ids
-    usage_chat(inv, field(response, "usage"))
-    inv.set(semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, _str(field(response, "system_fingerprint")))
-    inv.set(semconv.OPENAI_RESPONSE_SERVICE_TIER, _str(field(response, "service_tier")))
+    usage = getattr(response, "usage", None)
+    if usage is not None:
+        usage_chat(inv, usage)
+    attrs = inv.attributes
+    value = getattr(response, "system_fingerprint", None)
+    if isinstance(value, str) and value:
+        attrs[semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = value
+    value = getattr(response, "service_tier", None)
+    if isinstance(value, str) and value:
+        attrs[semconv.OPENAI_RESPONSE_SERVICE_TIER] = value
     if inv.capture_content:
         inv.output_messages = [chat_output_message(choice) for choice in choices]
 
 
+def _count(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
 def usage_chat(inv: Any, usage: Any) -> None:
+    """Token counts from a chat ``CompletionUsage`` (a model or a dict)."""
     if usage is None:
         return
-    inv.input_tokens = _int(field(usage, "prompt_tokens"))
-    inv.output_tokens = _int(field(usage, "completion_tokens"))
-    cached = _int(field(field(usage, "prompt_tokens_details"), "cached_tokens"))
-    if cached:
-        inv.cache_read_input_tokens = cached
-    reasoning = _int(field(field(usage, "completion_tokens_details"), "reasoning_tokens"))
-    if reasoning:
-        inv.reasoning_output_tokens = reasoning
+    usage = readable(usage)
+    inv.input_tokens = _count(getattr(usage, "prompt_tokens", None))
+    inv.output_tokens = _count(getattr(usage, "completion_tokens", None))
+    details = getattr(usage, "prompt_tokens_details", None)
+    if details is not None:
+        cached = _count(getattr(details, "cached_tokens", None))
+        if cached:
+            inv.cache_read_input_tokens = cached
+    details = getattr(usage, "completion_tokens_details", None)
+    if details is not None:
+        reasoning = _count(getattr(details, "reasoning_tokens", None))
+        if reasoning:
+            inv.reasoning_output_tokens = reasoning
 
 
 def usage_responses(inv: Any, usage: Any) -> None:

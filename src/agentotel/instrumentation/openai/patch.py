@@ -4,31 +4,30 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any
 
 import wrapt
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.context import Context, create_key
 
 from agentotel import _safety, semconv
-from agentotel.instrumentation._owner import sdk_call_claimed
+from agentotel.instrumentation._owner import call_context
 from agentotel.instrumentation._read import field
 from agentotel.instrumentation.openai import extract
 from agentotel.instrumentation.openai.stream import ChatAccumulator, ResponsesAccumulator
 from agentotel.telemetry import InferenceInvocation, TelemetryHandler
 from agentotel.telemetry.stream import Accumulator, AsyncStreamProxy, StreamProxy
 
-# Set while an instrumented call is in progress, so that SDK helpers calling
-# another instrumented method (``.stream()`` -> ``.create()``) yield one span.
-_in_call: ContextVar[bool] = ContextVar("agentotel_openai_in_call", default=False)
+# Set in the context while an instrumented call is in progress, so that SDK helpers
+# calling another instrumented method (``.stream()`` -> ``.create()``) yield one span.
+IN_CALL = create_key("agentotel-openai-call")
 
-Starter = Callable[[TelemetryHandler, Any, dict[str, Any]], InferenceInvocation]
+Starter = Callable[[TelemetryHandler, Any, dict[str, Any], Context], InferenceInvocation]
 OnResponse = Callable[[InferenceInvocation, Any], None]
 MakeAccumulator = Callable[[bool], Accumulator]
 
 
 def _start_chat(
-    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any]
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
 ) -> InferenceInvocation:
     host, port, provider = extract.server_and_provider(instance)
     model = kwargs.get("model")
@@ -39,6 +38,7 @@ def _start_chat(
         host,
         port,
         extract.chat_request_attributes(kwargs),
+        context=ctx,
     )
     if inv.capture_content:
         inv.input_messages = extract.chat_input_messages(kwargs.get("messages"))
@@ -47,7 +47,7 @@ def _start_chat(
 
 
 def _start_completion(
-    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any]
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
 ) -> InferenceInvocation:
     host, port, provider = extract.server_and_provider(instance)
     model = kwargs.get("model")
@@ -58,6 +58,7 @@ def _start_completion(
         host,
         port,
         extract.chat_request_attributes(kwargs),
+        context=ctx,
     )
     prompt = kwargs.get("prompt")
     if inv.capture_content and isinstance(prompt, str):
@@ -68,7 +69,7 @@ def _start_completion(
 
 
 def _start_responses(
-    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any]
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
 ) -> InferenceInvocation:
     host, port, provider = extract.server_and_provider(instance)
     model = kwargs.get("model")
@@ -79,6 +80,7 @@ def _start_responses(
         host,
         port,
         extract.responses_request_attributes(kwargs),
+        context=ctx,
     )
     if inv.capture_content:
         inv.input_messages, inv.system_instructions = extract.responses_input(kwargs)
@@ -87,16 +89,18 @@ def _start_responses(
 
 
 def _start_embeddings(
-    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any]
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
 ) -> InferenceInvocation:
     host, port, provider = extract.server_and_provider(instance)
     model = kwargs.get("model")
-    return handler.embeddings(
+    return handler.inference(
         provider,
         model if isinstance(model, str) else None,
+        semconv.OP_EMBEDDINGS,
         host,
         port,
         extract.embeddings_request_attributes(kwargs),
+        context=ctx,
     )
 
 
@@ -216,12 +220,19 @@ def make_wrapper(
     site = getattr(start, "__name__", "openai").lstrip("_")
 
     def begin(instance: Any, kwargs: dict[str, Any]) -> InferenceInvocation | None:
-        # A framework's span already reports the call (pydantic-ai's model request).
-        if _in_call.get() or sdk_call_claimed() or not is_instrumentation_enabled():
+        # None when suppressed, nested in our own call, or reported by a framework's span
+        # (pydantic-ai's model request).
+        ctx = call_context(IN_CALL)
+        if ctx is None:
             return None
+        inv = None
         try:
-            return start(handler, instance, kwargs)
+            inv = start(handler, instance, kwargs, ctx)
+            inv.attach(ctx, IN_CALL)
+            return inv
         except Exception as exc:
+            if inv is not None:
+                inv.stop()
             _safety.report(f"openai.{site}", exc)
             return None
 
@@ -258,17 +269,13 @@ def make_wrapper(
             inv = begin(instance, kwargs)
             if inv is None:
                 return await wrapped(*args, **kwargs)
-            token = _in_call.set(True)
-            inv.attach()
             try:
                 result = await wrapped(*args, **kwargs)
             except BaseException as exc:
                 inv.detach()
-                _in_call.reset(token)
                 inv.fail(exc)
                 raise
             inv.detach()
-            _in_call.reset(token)
             return finish(inv, result)
 
         return async_wrapper
@@ -277,17 +284,13 @@ def make_wrapper(
         inv = begin(instance, kwargs)
         if inv is None:
             return wrapped(*args, **kwargs)
-        token = _in_call.set(True)
-        inv.attach()
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
             inv.detach()
-            _in_call.reset(token)
             inv.fail(exc)
             raise
         inv.detach()
-        _in_call.reset(token)
         return finish(inv, result)
 
     return wrapper

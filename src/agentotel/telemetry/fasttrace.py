@@ -1,0 +1,425 @@
+"""A lean span path for tracer providers agentotel builds itself.
+
+The SDK's ``Tracer.start_span`` and ``Span`` are general: every attribute value
+is validated element by element (twice: at start and again on
+``set_attributes``, each under a lock), a ``BoundedAttributes`` mapping, two
+``BoundedList`` containers, a lock and a copy of the span for ``on_end`` are
+built per span, and the sampler is called through several layers even when it
+is the default. That is the largest part of what a model call's span costs.
+
+When ``agentotel.instrument()`` creates the ``TracerProvider``, nobody else has
+configured it, so agentotel's own instrumentation can start spans through a
+:class:`FastTracer` that keeps the SDK's behaviour (sampler, id generator,
+resource, span limits, tracer configurator, every span processor, in order)
+with less work: :class:`FastSpan` is an SDK ``Span`` (and so a ``ReadableSpan``
+for processors and exporters) whose attributes live in a plain dict once their
+values are known to be valid, whose event and link lists are created only when
+used, and which is handed to the processors itself at ``end()``. Values that
+are not plain attribute values, or more attributes than the limit allows, take
+the SDK's own cleaning and bounding. Providers the application supplies keep
+the SDK's tracer.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+import threading
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from time import time_ns
+from typing import Any
+
+from opentelemetry import context as context_api
+from opentelemetry import trace as trace_api
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.trace import Event, Span, SpanProcessor, SynchronousMultiSpanProcessor
+from opentelemetry.sdk.trace import sampling as sdk_sampling
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace.propagation import _SPAN_KEY
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE
+from opentelemetry.trace.status import Status, StatusCode
+from opentelemetry.util import types
+
+from agentotel.telemetry import context as _context
+
+_log = logging.getLogger("agentotel")
+
+_UNSET_STATUS = Status(StatusCode.UNSET)
+_getrandbits = random.getrandbits
+# TraceFlags are int subclasses: build the four combinations once.
+_FLAGS = tuple(TraceFlags(i) for i in range(4))
+_NO_OP_HOOKS = (SpanProcessor.on_start, SpanProcessor._on_ending)
+_SAMPLE = sdk_sampling.Decision.RECORD_AND_SAMPLE
+_DROP = sdk_sampling.Decision.DROP
+
+
+_new_tuple = tuple.__new__
+_new_object = object.__new__
+
+
+def _layout_ok() -> bool:
+    """Whether a SpanContext is the tuple (trace_id, span_id, is_remote, flags, state, valid).
+
+    Ids come from ``getrandbits`` and are checked non-zero, so SpanContext's range
+    checks are known to pass and the tuple can be built directly.
+    """
+    probe = SpanContext(3, 5, False, _FLAGS[1], DEFAULT_TRACE_STATE)
+    built = _new_tuple(SpanContext, (3, 5, False, _FLAGS[1], DEFAULT_TRACE_STATE, True))
+    return tuple(probe) == tuple(built) and (
+        built.trace_id,
+        built.span_id,
+        built.is_remote,
+        built.trace_flags,
+        built.is_valid,
+    ) == (3, 5, False, 1, True)
+
+
+_DIRECT_CONTEXT = _layout_ok()
+
+
+def _plain(attributes: Mapping[str, Any]) -> bool:
+    """True when every key is a non-empty str and every value a plain attribute value
+    (str, int, float, bool, or a non-empty tuple of str)."""
+    for key, value in attributes.items():
+        kind = type(value)
+        if kind is not str and kind is not int and kind is not float and kind is not bool:
+            if kind is not tuple or not value:
+                return False
+            for item in value:
+                if type(item) is not str:
+                    return False
+        if type(key) is not str or not key:
+            return False
+    return True
+
+
+class _Dispatch:
+    """The processor hooks that do something, for one tuple of span processors."""
+
+    __slots__ = ("key", "on_end", "on_ending", "on_start")
+
+    def __init__(self, active: Any) -> None:
+        procs = getattr(active, "_span_processors", None)
+        if type(active) is not SynchronousMultiSpanProcessor or not isinstance(procs, tuple):
+            self.key: Any = None
+            self.on_start: tuple[Any, ...] = (active.on_start,)
+            self.on_ending: tuple[Any, ...] = (active._on_ending,)
+            self.on_end: tuple[Any, ...] = (active.on_end,)
+            return
+        self.key = procs
+        self.on_start = tuple(p.on_start for p in procs if type(p).on_start not in _NO_OP_HOOKS)
+        self.on_ending = tuple(
+            p._on_ending for p in procs if getattr(type(p), "_on_ending", None) not in _NO_OP_HOOKS
+        )
+        self.on_end = tuple(p.on_end for p in procs)
+
+
+class FastTracer(trace_api.Tracer):
+    """Starts :class:`FastSpan` spans with the settings of one SDK ``Tracer``."""
+
+    def __init__(self, sdk_tracer: Any) -> None:
+        self._sdk = sdk_tracer
+        self._active = sdk_tracer.span_processor
+        self._dispatch = _Dispatch(self._active)
+        self._limits = limits = sdk_tracer._span_limits
+        # SpanLimits uses None for "no limit".
+        self._max_attributes = (
+            limits.max_span_attributes if limits.max_span_attributes is not None else sys.maxsize
+        )
+        self._clean_values = limits.max_span_attribute_length is not None
+        self._scope = sdk_tracer._instrumentation_scope
+        self._info = sdk_tracer.instrumentation_info
+        ids = sdk_tracer.id_generator
+        self._random_ids = type(ids) is RandomIdGenerator
+        self._ids = ids
+        metrics = getattr(sdk_tracer, "_tracer_metrics", None)
+        self._tracer_metrics = (
+            None if metrics is None or type(metrics).__name__ == "NoOpTracerMetrics" else metrics
+        )
+
+    def dispatch(self) -> _Dispatch:
+        """The hooks for the processors registered now (processors can be added at any time)."""
+        dispatch = self._dispatch
+        if dispatch.key is not None and dispatch.key is not self._active._span_processors:
+            dispatch = self._dispatch = _Dispatch(self._active)
+        return dispatch
+
+    def start_span(  # type: ignore[override]
+        self,
+        name: str,
+        context: context_api.Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: types.Attributes = None,
+        links: Sequence[trace_api.Link] | None = (),
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+    ) -> trace_api.Span:
+        sdk = self._sdk
+        ctx = context if context is not None else _context.current()
+        parent_span: Any = ctx.get(_SPAN_KEY)
+        parent = parent_span.get_span_context() if parent_span is not None else None
+        if parent is not None and not isinstance(parent, SpanContext):
+            raise TypeError("parent_span_context must be a SpanContext or None.")
+        if not sdk._tracer_config.is_enabled:
+            return NonRecordingSpan(context=parent)  # type: ignore[arg-type]
+        if parent is None or not parent.is_valid:
+            parent = None
+            if self._random_ids:
+                trace_id = _getrandbits(128)
+                while not trace_id:
+                    trace_id = _getrandbits(128)
+                random_flag = 2
+            else:
+                trace_id = self._ids.generate_trace_id()
+                random_flag = 2 if self._ids.is_trace_id_random() else 0
+        else:
+            trace_id = parent[0]
+            random_flag = parent[3] & 2
+        sampler = sdk.sampler
+        attrs: dict[str, Any]
+        if sampler is sdk_sampling.DEFAULT_ON:
+            # ParentBased(ALWAYS_ON): follow the parent's flag; a root is sampled.
+            sampled = parent is None or bool(parent[3] & 1)
+            state = parent[4] if parent is not None else DEFAULT_TRACE_STATE
+            attrs = dict(attributes) if attributes else {}
+            decision = _SAMPLE if sampled else _DROP
+            recording = sampled
+        else:
+            result = sampler.should_sample(ctx, trace_id, name, kind, attributes, links)
+            decision = result.decision
+            sampled = decision.is_sampled()
+            recording = decision.is_recording()
+            state = result.trace_state if result.trace_state is not None else DEFAULT_TRACE_STATE
+            attrs = dict(result.attributes) if result.attributes else {}
+        if self._random_ids:
+            span_id = _getrandbits(64)
+            while not span_id:
+                span_id = _getrandbits(64)
+        else:
+            span_id = self._ids.generate_span_id()
+        flags = _FLAGS[random_flag | sampled]
+        if _DIRECT_CONTEXT:
+            span_context = _new_tuple(SpanContext, (trace_id, span_id, False, flags, state, True))
+        else:  # pragma: no cover - a future API release changed SpanContext
+            span_context = SpanContext(trace_id, span_id, False, flags, state)
+        end_metrics = None
+        if self._tracer_metrics is not None:
+            end_metrics = self._tracer_metrics.start_span(parent, decision)
+        if not recording:
+            return NonRecordingSpan(context=span_context)
+        # Span.__new__ only refuses to build a bare Span: skip that Python-level step.
+        span = _new_object(FastSpan)
+        FastSpan.__init__(
+            span,
+            self,
+            name,
+            span_context,
+            parent,
+            kind,
+            attrs,
+            links,
+            start_time if start_time is not None else time_ns(),
+            end_metrics,
+        )
+        if not record_exception:
+            span._record_exception = False
+        if not set_status_on_exception:
+            span._set_status_on_exception = False
+        dispatch = self._dispatch
+        if dispatch.key is not None and dispatch.key is not self._active._span_processors:
+            dispatch = self.dispatch()
+        for on_start in dispatch.on_start:
+            on_start(span, parent_context=context)
+        return span
+
+    @contextmanager
+    def start_as_current_span(  # type: ignore[override]
+        self,
+        name: str,
+        context: context_api.Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: types.Attributes = None,
+        links: Sequence[trace_api.Link] | None = (),
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+        end_on_exit: bool = True,
+    ) -> Iterator[trace_api.Span]:
+        span = self.start_span(
+            name, context, kind, attributes, links, start_time, record_exception,
+            set_status_on_exception,
+        )  # fmt: skip
+        with trace_api.use_span(
+            span,
+            end_on_exit=end_on_exit,
+            record_exception=record_exception,
+            set_status_on_exception=set_status_on_exception,
+        ) as current:
+            yield current
+
+
+class FastSpan(Span):
+    """An SDK span built with less work; see the module docstring for what differs inside."""
+
+    # Defaults shared by every span until a span needs its own.
+    _events: Any = ()
+    _links: Any = ()
+    _status = _UNSET_STATUS
+    _record_exception = True
+    _set_status_on_exception = True
+    _trace_config = None
+    _lock = threading.Lock()  # only the SDK's start() would use it; FastSpan overrides the rest
+
+    def __init__(
+        self,
+        tracer: FastTracer,
+        name: str,
+        context: SpanContext,
+        parent: SpanContext | None,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        links: Sequence[trace_api.Link] | None,
+        start_time: int,
+        end_metrics: Any,
+    ) -> None:
+        sdk = tracer._sdk
+        self._tracer = tracer
+        self._name = name
+        self._context = context
+        self._parent = parent
+        self._kind = kind
+        self._resource = sdk.resource
+        self._instrumentation_scope = tracer._scope
+        self._instrumentation_info = tracer._info
+        self._sampler = sdk.sampler
+        self._span_processor = sdk.span_processor
+        self._limits = tracer._limits
+        self._start_time = start_time
+        self._end_time: int | None = None
+        self._record_end_metrics = end_metrics
+        if attributes and (
+            len(attributes) > tracer._max_attributes
+            or tracer._clean_values
+            or not _plain(attributes)
+        ):
+            self._attributes: Any = self._bounded(attributes)
+        else:
+            self._attributes = attributes
+        if links:
+            self._links = self._new_links(links)
+
+    def _bounded(self, attributes: Mapping[str, Any]) -> BoundedAttributes:
+        limits = self._limits
+        return BoundedAttributes(
+            limits.max_span_attributes,
+            attributes,
+            immutable=False,
+            max_value_len=limits.max_span_attribute_length,
+        )
+
+    def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
+        if self._end_time is not None:
+            _log.debug("agentotel: attributes set on an ended span are ignored")
+            return
+        current = self._attributes
+        if type(current) is dict:
+            tracer = self._tracer
+            if (
+                len(current) + len(attributes) <= tracer._max_attributes
+                and not tracer._clean_values
+                and _plain(attributes)
+            ):
+                current.update(attributes)
+                return
+            current = self._attributes = self._bounded(current)
+        current._set_items(attributes)
+
+    def set_attribute(self, key: str, value: types.AnyValue) -> None:
+        self.set_attributes({key: value})
+
+    def _add_event(self, event: Any) -> None:
+        if self._end_time is not None:
+            _log.debug("agentotel: event added to an ended span is ignored")
+            return
+        if type(self._events) is tuple:
+            self._events = BoundedList(self._limits.max_events)
+        self._events.append(event)
+
+    def add_event(
+        self,
+        name: str,
+        attributes: types.Attributes = None,
+        timestamp: int | None = None,
+    ) -> None:
+        limits = self._limits
+        bounded = BoundedAttributes(
+            limits.max_event_attributes,
+            attributes,
+            max_value_len=limits.max_attribute_length,
+            immutable=True,
+        )
+        self._add_event(Event(name=name, attributes=bounded, timestamp=timestamp))
+
+    def _add_link(self, link: trace_api.Link) -> None:
+        if self._end_time is not None:
+            _log.debug("agentotel: link added to an ended span is ignored")
+            return
+        if type(self._links) is tuple:
+            self._links = BoundedList(self._limits.max_links)
+        self._links.append(link)
+
+    def end(self, end_time: int | None = None) -> None:
+        if self._end_time is not None:
+            _log.debug("agentotel: end() on an ended span is ignored")
+            return
+        self._end_time = end_time if end_time is not None else time_ns()
+        if type(self._attributes) is BoundedAttributes:
+            self._attributes._immutable = True
+        if self._record_end_metrics is not None:
+            self._record_end_metrics()
+        tracer = self._tracer
+        dispatch = tracer._dispatch
+        if dispatch.key is not None and dispatch.key is not tracer._active._span_processors:
+            dispatch = tracer.dispatch()
+        for on_ending in dispatch.on_ending:
+            on_ending(self)
+        for on_end in dispatch.on_end:
+            on_end(self)
+
+
+_registered: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], FastTracer]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def register(tracer_provider: Any) -> None:
+    """Mark ``tracer_provider`` (an SDK ``TracerProvider`` agentotel built) for the fast path."""
+    _registered.setdefault(tracer_provider, {})
+
+
+def fast_tracer_for(tracer_provider: Any, scope: str, version: str) -> FastTracer | None:
+    """A :class:`FastTracer` for a registered provider (or the global one, when registered)."""
+    if tracer_provider is None:
+        tracer_provider = trace_api.get_tracer_provider()
+    try:
+        tracers = _registered.get(tracer_provider)
+    except TypeError:
+        return None
+    if tracers is None:
+        return None
+    tracer = tracers.get((scope, version))
+    if tracer is None:
+        sdk_tracer = tracer_provider.get_tracer(scope, version)
+        if not hasattr(sdk_tracer, "_tracer_config"):  # a disabled SDK gives a NoOpTracer
+            return None
+        tracer = tracers[(scope, version)] = FastTracer(sdk_tracer)
+    return tracer
+
+
+__all__ = ["FastSpan", "FastTracer", "fast_tracer_for", "register"]
