@@ -343,8 +343,10 @@ def test_keys_with_unique_values_stop_being_cached() -> None:
         for s in decoded.resource_spans[0].scope_spans[0].spans
     ]
     assert got == [{"id": f"chatcmpl-{i}", "model": "gpt-4o"} for i in range(len(specs))]
-    assert _encoding._values_per_key["id"] == _encoding._VALUES_PER_KEY_MAX
-    assert len(_encoding._str_fields) <= _encoding._VALUES_PER_KEY_MAX + 1
+    caches = _encoding._key_caches[_encoding._TAG_SPAN_ATTR]
+    assert caches["id"].count == _encoding._VALUES_PER_KEY_MAX
+    assert len(caches["id"].strs) == _encoding._VALUES_PER_KEY_MAX
+    assert len(caches["model"].strs) == 1
 
 
 def test_str_subclass_values_are_sent_as_their_content() -> None:

@@ -207,11 +207,14 @@ def test_internal_error_is_contained_outside_strict_mode(
     monkeypatch.setenv("AGENTOTEL_STRICT", "0")
     handler = make(tracer_provider, meter_provider)
     inv = handler.inference("openai", "m")
-    monkeypatch.setattr(handler, "_record_inference", _boom)
+    monkeypatch.setattr(handler, "instruments", _Boom())
     inv.stop()
     assert len(span_exporter.get_finished_spans()) == 1
     assert _safety.error_counts["telemetry.chat.stop"] == 1
 
 
-def _boom(*args: object) -> None:
-    raise RuntimeError("boom")
+class _Boom:
+    """Instruments whose every attribute access fails, to force a telemetry error."""
+
+    def __getattr__(self, name: str) -> object:
+        raise RuntimeError("boom")

@@ -93,15 +93,43 @@ _STATUS_TAG: Final = _tag(15, 2)
 # Caches: plain dicts (atomic operations under the GIL, internally locked on
 # free-threaded builds), cleared wholesale when they grow past a bound.
 _keys: dict[str, bytes] = {}
-# Whole encoded attribute fields. Scalars are keyed with their type, since
-# True, 1 and 1.0 are equal as dict keys.
-_str_fields: dict[tuple[bytes, str, str], bytes] = {}
-_scalar_fields: dict[tuple[bytes, str, type, object], bytes] = {}
-_tuple_fields: dict[tuple[bytes, str, tuple[str, ...]], bytes] = {}
-# How many values each key has cached; past _VALUES_PER_KEY_MAX the key's
-# values are taken to be unique (ids, token counts) and no longer cached, so
-# they neither evict useful entries nor keep one more object alive per span.
-_values_per_key: dict[str, int] = {}
+
+
+class _KeyCache:
+    """Finished attribute fields of one key under one tag, by value.
+
+    Strings, tuples of strings and scalars (keyed with their type, since True, 1
+    and 1.0 are equal as dict keys) each have their own table. Past
+    ``_VALUES_PER_KEY_MAX`` values the key's values are taken to be unique (ids,
+    timestamps) and are no longer stored, so they neither evict useful entries
+    nor keep one more object alive per span.
+    """
+
+    __slots__ = ("count", "prefix", "scalars", "strs", "tag", "tuples")
+
+    def __init__(self, tag: bytes, key: str) -> None:
+        self.tag = tag
+        self.prefix = _key_prefix(key)
+        self.strs: dict[str, bytes] = {}
+        self.scalars: dict[tuple[type, object], bytes] = {}
+        self.tuples: dict[tuple[str, ...], bytes] = {}
+        self.count = 0
+
+    def keep(self) -> bool:
+        """Whether to store one more value."""
+        if self.count >= _VALUES_PER_KEY_MAX:
+            return False
+        self.count += 1
+        return True
+
+    def field(self, body: bytes) -> bytes:
+        """The whole repeated-KeyValue field for an ``AnyValue`` body."""
+        kv = self.prefix + _T_VALUE + _varint(len(body)) + body
+        return self.tag + _varint(len(kv)) + kv
+
+
+# Per tag (span, event, link, scope, resource attributes): key -> _KeyCache.
+_key_caches: dict[bytes, dict[str, _KeyCache]] = {}
 _names: dict[str, bytes] = {}
 _flags: dict[int, bytes] = {}
 _statuses: dict[tuple[int, str | None], bytes] = {}
@@ -111,9 +139,9 @@ _scopes: dict[int, tuple[object, tuple[bytes, bytes]]] = {}
 
 def clear_caches() -> None:
     """Forget every cached encoding (for tests and after long-running churn)."""
-    for cache in (_keys, _str_fields, _scalar_fields, _tuple_fields, _names, _flags, _statuses):
+    for cache in (_keys, _names, _flags, _statuses):
         cache.clear()
-    _values_per_key.clear()
+    _key_caches.clear()
     _resources.clear()
     _scopes.clear()
     _statuses_by_id.clear()
@@ -214,43 +242,47 @@ def _attributes(attrs: object, tag: bytes) -> bytes:
         return b""
     out: list[bytes] = []
     append = out.append
-    str_fields = _str_fields
+    caches = _key_caches.get(tag)
+    if caches is None:
+        caches = _key_caches[tag] = {}
     for key, value in items.items():
+        kc = caches.get(key)
+        if kc is None:
+            if len(caches) >= _CACHE_ENTRIES_MAX:
+                caches.clear()
+            kc = caches[key] = _KeyCache(tag, key)
         kind = type(value)
         if kind is str:
-            if len(value) <= _CACHE_VALUE_MAX:
-                ck = (tag, key, value)
-                cached = str_fields.get(ck)
-                if cached is None:
-                    raw = _utf8(value)
-                    av = _T_KV + _varint(len(raw)) + raw
-                    kv = _key_prefix(key) + _T_VALUE + _varint(len(av)) + av
-                    cached = tag + _varint(len(kv)) + kv
-                    if _keep(key, str_fields):
-                        str_fields[ck] = cached
-                append(cached)
-            else:
+            short = len(value) <= _CACHE_VALUE_MAX
+            cached = kc.strs.get(value) if short else None
+            if cached is None:
                 raw = _utf8(value)
                 head = _varint(len(raw))
-                av_len = 1 + len(head) + len(raw)
-                av_head = _varint(av_len)
-                prefix = _key_prefix(key)
-                kv_len = len(prefix) + 1 + len(av_head) + av_len
-                append(
-                    b"".join((tag, _varint(kv_len), prefix, _T_VALUE, av_head, _T_KV, head, raw))
-                )
+                if short:
+                    cached = kc.field(_T_KV + head + raw)
+                    if kc.keep():
+                        kc.strs[value] = cached
+                else:
+                    av_len = 1 + len(head) + len(raw)
+                    av_head = _varint(av_len)
+                    prefix = kc.prefix
+                    kv_len = len(prefix) + 1 + len(av_head) + av_len
+                    cached = b"".join(
+                        (tag, _varint(kv_len), prefix, _T_VALUE, av_head, _T_KV, head, raw)
+                    )
+            append(cached)
             continue
         if kind is int or kind is bool or kind is float:
-            sk = (tag, key, kind, value)
-            cached = _scalar_fields.get(sk)
+            sk = (kind, value)
+            cached = kc.scalars.get(sk)
             if cached is None:
                 try:
-                    kv = _key_value(key, value)
+                    cached = kc.field(_any_value(value))
                 except (OverflowError, TypeError, ValueError):
                     continue
-                cached = tag + _varint(len(kv)) + kv
-                if _keep(key, _scalar_fields) and (kind is not float or value != 0.0):
-                    _scalar_fields[sk] = cached  # (0.0 == -0.0, but they encode differently)
+                # (0.0 == -0.0, but they encode differently)
+                if (kind is not float or value != 0.0) and kc.keep():
+                    kc.scalars[sk] = cached
             append(cached)
             continue
         if kind is tuple and len(value) <= 8:
@@ -259,34 +291,19 @@ def _attributes(attrs: object, tag: bytes) -> bytes:
                 if type(item) is not str:
                     break
             else:
-                ck = (tag, key, value)
-                cached = _tuple_fields.get(ck)
+                cached = kc.tuples.get(value)
                 if cached is None:
-                    kv = _key_value(key, value)
-                    cached = tag + _varint(len(kv)) + kv
-                    if _keep(key, _tuple_fields):
-                        _tuple_fields[ck] = cached
+                    cached = kc.field(_array_value(value))
+                    if kc.keep():
+                        kc.tuples[value] = cached
                 append(cached)
                 continue
         try:
-            kv = _key_value(key, value)
+            body = _any_value(value)
         except (OverflowError, TypeError, ValueError, RecursionError):
             continue
-        append(tag + _varint(len(kv)) + kv)
+        append(kc.field(body))
     return b"".join(out)
-
-
-def _keep(key: str, cache: dict[Any, bytes]) -> bool:
-    """Whether to cache one more value of ``key`` (making room in ``cache`` if needed)."""
-    seen = _values_per_key.get(key, 0)
-    if seen >= _VALUES_PER_KEY_MAX:
-        return False
-    if len(cache) >= _CACHE_ENTRIES_MAX:
-        cache.clear()
-        _values_per_key.clear()
-        seen = 0
-    _values_per_key[key] = seen + 1
-    return True
 
 
 def _dropped(attrs: object) -> int:

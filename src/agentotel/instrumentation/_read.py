@@ -16,8 +16,8 @@ def given(value: Any) -> bool:
     return value is not None and type(value).__name__ not in ("Omit", "NotGiven")
 
 
-# Whether a (non-dict) type is a Mapping, decided once per type: ABC checks are slow.
-_mapping_types: dict[type, bool] = {}
+# Whether a type is a Mapping, decided once per type: ABC checks are slow.
+mapping_types: dict[type, bool] = {}
 
 
 def field(obj: Any, name: str) -> Any:
@@ -33,47 +33,51 @@ def field(obj: Any, name: str) -> Any:
     return value
 
 
-class _View:
-    """Attribute access to a mapping's items, so one reader serves models and dicts alike."""
+class Lenient:
+    """Attribute reading that never fails: a missing attribute (or mapping key) reads as None.
 
-    __slots__ = ("_items",)
+    Extractors read responses with plain attribute access (``response.usage.prompt_tokens``),
+    which is the fast path for the SDKs' models; when a payload is not what they
+    expect (a dict, an older model without a field, something malformed), they read
+    it again through ``Lenient(payload)``, where the same code degrades to ``None``s.
+    """
 
-    def __init__(self, items: Mapping[str, Any]) -> None:
-        self._items = items
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
 
     def __getattr__(self, name: str) -> Any:
-        return readable(self._items.get(name))
+        obj = self._obj
+        if _is_mapping(type(obj), obj):
+            return lenient(obj.get(name))
+        return lenient(getattr(obj, name, None))
 
-    def __iter__(self) -> Any:  # a mapping iterates as its keys, like the original
-        return iter(self._items)
+    def __iter__(self) -> Any:
+        obj = self._obj
+        if isinstance(obj, (list, tuple)):
+            return iter([lenient(item) for item in obj])
+        return iter(())
+
+    def __bool__(self) -> bool:
+        return bool(self._obj)
+
+
+_PLAIN = (str, int, float, bool, bytes, type(None))
+
+
+def lenient(value: Any) -> Any:
+    """``value`` itself when it is a plain value, else a :class:`Lenient` view of it."""
+    return value if isinstance(value, _PLAIN) else Lenient(value)
 
 
 def _is_mapping(kind: type, obj: Any) -> bool:
-    is_mapping = _mapping_types.get(kind)
+    is_mapping = mapping_types.get(kind)
     if is_mapping is None:
-        if len(_mapping_types) >= 1024:
-            _mapping_types.clear()
-        is_mapping = _mapping_types[kind] = isinstance(obj, Mapping)
+        if len(mapping_types) >= 1024:
+            mapping_types.clear()
+        is_mapping = mapping_types[kind] = isinstance(obj, Mapping)
     return is_mapping
-
-
-def readable(value: Any) -> Any:
-    """``value`` ready to be read with ``getattr(value, name, None)`` at any depth.
-
-    Models and other objects are returned as they are (the common case costs one
-    type check); a mapping becomes a view whose items read as attributes, and a
-    list holding mappings a list of such views.
-    """
-    kind = type(value)
-    if kind is list:
-        if value and type(value[0]) is dict:
-            return [readable(item) for item in value]
-        return value
-    if kind is dict or (
-        value is not None and kind is not str and kind is not tuple and _is_mapping(kind, value)
-    ):
-        return _View(value)
-    return value
 
 
 def reusable(value: Any) -> bool:

@@ -16,7 +16,6 @@ from typing import Any
 
 from opentelemetry import context as _api
 from opentelemetry.context import Context
-from opentelemetry.trace.propagation import _SPAN_KEY
 
 _var: Any = getattr(_api._RUNTIME_CONTEXT, "_current_context", None)
 
@@ -47,13 +46,4 @@ else:  # pragma: no cover - a custom runtime context
             pass
 
 
-def with_span(context: Context, span: Any, marker: str | None = None) -> Context:
-    """``context`` with ``span`` current (and ``marker`` set to True, if given)."""
-    values = context.copy()
-    values[_SPAN_KEY] = span
-    if marker is not None:
-        values[marker] = True
-    return Context(values)
-
-
-__all__ = ["Token", "attach", "current", "detach", "with_span"]
+__all__ = ["Token", "attach", "current", "detach"]

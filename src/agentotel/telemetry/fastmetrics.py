@@ -38,15 +38,28 @@ from agentotel.version import __version__
 
 
 class _Point:
-    __slots__ = ("attributes", "buckets", "count", "max", "min", "sum")
+    __slots__ = ("attributes", "bounds", "buckets", "count", "max", "min", "sum")
 
-    def __init__(self, attributes: dict[str, Any], size: int) -> None:
+    def __init__(self, attributes: dict[str, Any], bounds: tuple[float, ...]) -> None:
         self.attributes = attributes
-        self.buckets = [0] * size
+        self.bounds = bounds
+        self.buckets = [0] * (len(bounds) + 1)
         self.count = 0
         self.sum = 0.0
         self.min = float("inf")
         self.max = float("-inf")
+
+    def add(self, amount: float) -> None:
+        """Count one measurement (the caller holds the histogram's lock)."""
+        if amount != amount or amount < 0:  # NaN or negative: the SDK drops these too
+            return
+        self.buckets[bisect_left(self.bounds, amount)] += 1
+        self.count += 1
+        self.sum += amount
+        if amount < self.min:
+            self.min = amount
+        if amount > self.max:
+            self.max = amount
 
 
 CARDINALITY_LIMIT = 2000
@@ -65,59 +78,52 @@ class FastHistogram:
     Points are found by a key of the attribute items in the order the caller
     built them (no sorting, no copy); the first time a key is seen it is mapped
     to the point of its attribute *set*, so the same attributes in another order
-    share one series. :meth:`record_keyed` lets agentotel's handler reuse one key
-    for the several histograms of one call.
+    share one series. Histograms of one :class:`FastMeter` share its lock, so a
+    :class:`Series` can update several of them at once.
     """
 
     __slots__ = ("_aliases", "_lock", "_points", "bounds", "description", "name", "unit")
 
-    def __init__(self, name: str, unit: str, description: str, bounds: Sequence[float]) -> None:
+    def __init__(
+        self,
+        name: str,
+        unit: str,
+        description: str,
+        bounds: Sequence[float],
+        lock: Any = None,
+    ) -> None:
         self.name = name
         self.unit = unit
         self.description = description
         self.bounds = tuple(float(b) for b in bounds)
         self._points: dict[tuple[Any, ...], _Point] = {}
         self._aliases: dict[Any, _Point] = {}
-        self._lock = threading.Lock()
+        self._lock = lock if lock is not None else threading.Lock()
 
     def record(
         self, amount: float, attributes: Mapping[str, Any] | None = None, context: Any = None
     ) -> None:
-        attrs = attributes or {}
-        self.record_keyed(amount, tuple(attrs.items()), attrs)
-
-    def record_keyed(
-        self,
-        amount: float,
-        key: Any,
-        attributes: Mapping[str, Any],
-        extra: tuple[str, Any] | None = None,
-    ) -> None:
-        """Record with a caller-built ``key`` that identifies ``attributes`` (plus ``extra``)."""
         if amount != amount or amount < 0:  # NaN or negative: the SDK drops these too
             return
-        index = bisect_left(self.bounds, amount)
+        attrs = attributes or {}
+        key: Any = tuple(attrs.items())
         with self._lock:
             try:
                 point = self._aliases.get(key)
             except TypeError:  # an unhashable value (a list): key by the canonical form
                 point, key = None, None
             if point is None:
-                point = self._point_for(key, attributes, extra)
-            point.buckets[index] += 1
-            point.count += 1
-            point.sum += amount
-            if amount < point.min:
-                point.min = amount
-            if amount > point.max:
-                point.max = amount
+                point = self.point(attrs)
+                if key is not None:
+                    if len(self._aliases) >= 4 * CARDINALITY_LIMIT:
+                        self._aliases.clear()
+                    self._aliases[key] = point
+            point.add(amount)
 
-    def _point_for(
-        self, key: Any, attributes: Mapping[str, Any], extra: tuple[str, Any] | None
-    ) -> _Point:
+    def point(self, attributes: Mapping[str, Any]) -> _Point:
+        """The point of an attribute set (created if new; the overflow point past the
+        cardinality limit). The caller holds the lock."""
         attrs = dict(attributes)
-        if extra is not None:
-            attrs[extra[0]] = extra[1]
         canonical = _canonical(attrs)
         point = self._points.get(canonical)
         if point is None:
@@ -125,33 +131,32 @@ class FastHistogram:
                 canonical, attrs = _canonical(_OVERFLOW), dict(_OVERFLOW)
                 point = self._points.get(canonical)
             if point is None:
-                point = self._points[canonical] = _Point(attrs, len(self.bounds) + 1)
-        if key is not None:
-            if len(self._aliases) >= 4 * CARDINALITY_LIMIT:
-                self._aliases.clear()
-            self._aliases[key] = point
+                point = self._points[canonical] = _Point(attrs, self.bounds)
         return point
 
     def collect(self, start: int, now: int, delta: bool) -> Metric | None:
-        with self._lock:
-            points = list(self._points.values())
-            if delta:
-                self._points = {}
-                self._aliases = {}
-            snapshot = [
-                HistogramDataPoint(
-                    attributes=p.attributes,
-                    start_time_unix_nano=start,
-                    time_unix_nano=now,
-                    count=p.count,
-                    sum=p.sum,
-                    bucket_counts=list(p.buckets),
-                    explicit_bounds=self.bounds,
-                    min=p.min,
-                    max=p.max,
-                )
-                for p in points
-            ]
+        """This histogram's points as an OTLP metric (the caller holds the lock).
+
+        Points without a measurement (a series can hold points it never records to)
+        are left out, as the SDK leaves out attribute sets it has not seen."""
+        points = [p for p in self._points.values() if p.count]
+        if delta:
+            self._points = {}
+            self._aliases = {}
+        snapshot = [
+            HistogramDataPoint(
+                attributes=p.attributes,
+                start_time_unix_nano=start,
+                time_unix_nano=now,
+                count=p.count,
+                sum=p.sum,
+                bucket_counts=list(p.buckets),
+                explicit_bounds=self.bounds,
+                min=p.min,
+                max=p.max,
+            )
+            for p in points
+        ]
         if not snapshot:
             return None
         temporality = AggregationTemporality.DELTA if delta else AggregationTemporality.CUMULATIVE
@@ -163,15 +168,53 @@ class FastHistogram:
         )
 
 
+class Series:
+    """The points of several histograms of one meter for one attribute set, updated
+    together under the meter's lock. ``generation`` tells the caller when a delta
+    collection has replaced the points and the series must be obtained again."""
+
+    __slots__ = ("generation", "lock", "points")
+
+    def __init__(self, generation: int, lock: Any, points: tuple[_Point | None, ...]) -> None:
+        self.generation = generation
+        self.lock = lock
+        self.points = points
+
+    def record(self, values: tuple[float | None, ...]) -> None:
+        """One value per point, in order; ``None`` records nothing there."""
+        with self.lock:
+            for point, amount in zip(self.points, values):
+                # _Point.add, inline: this runs for every model call.
+                if amount is None or point is None or amount != amount or amount < 0:
+                    continue
+                point.buckets[bisect_left(point.bounds, amount)] += 1
+                point.count += 1
+                point.sum += amount
+                if amount < point.min:
+                    point.min = amount
+                if amount > point.max:
+                    point.max = amount
+
+
 class FastMeter:
     """Creates :class:`FastHistogram` instruments and collects them as one instrumentation scope."""
 
     def __init__(self, scope: str = "agentotel") -> None:
         self.scope = InstrumentationScope(scope, __version__)
         self._instruments: dict[str, FastHistogram] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # shared by every histogram of this meter
+        self.generation = 0  # moves on at each delta collection
         self._start = time_ns()
         self._last = self._start
+
+    def series(
+        self,
+        parts: Sequence[tuple[FastHistogram | None, Mapping[str, Any]]],
+    ) -> Series:
+        """A :class:`Series` of one point per (histogram, attributes) pair (None: no point)."""
+        with self._lock:
+            points = tuple(h.point(attrs) if h is not None else None for h, attrs in parts)
+            return Series(self.generation, self._lock, points)
 
     def create_histogram(
         self,
@@ -184,7 +227,7 @@ class FastMeter:
             existing = self._instruments.get(name)
             if existing is None:
                 existing = self._instruments[name] = FastHistogram(
-                    name, unit, description, explicit_bucket_boundaries_advisory or ()
+                    name, unit, description, explicit_bucket_boundaries_advisory or (), self._lock
                 )
             return existing
 
@@ -192,9 +235,12 @@ class FastMeter:
         now = time_ns()
         start = self._last if delta else self._start
         self._last = now
-        metrics = [
-            m for h in list(self._instruments.values()) if (m := h.collect(start, now, delta))
-        ]
+        with self._lock:
+            if delta:
+                self.generation += 1  # series built before now hold replaced points
+            metrics = [
+                m for h in list(self._instruments.values()) if (m := h.collect(start, now, delta))
+            ]
         if not metrics:
             return None
         return ScopeMetrics(scope=self.scope, metrics=metrics, schema_url="")
@@ -273,6 +319,7 @@ __all__ = [
     "FastHistogram",
     "FastMeter",
     "FastMetricReader",
+    "Series",
     "fast_meter_for",
     "register",
 ]

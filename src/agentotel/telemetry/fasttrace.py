@@ -213,20 +213,22 @@ class FastTracer(trace_api.Tracer):
             end_metrics = self._tracer_metrics.start_span(parent, decision)
         if not recording:
             return NonRecordingSpan(context=span_context)
-        # Span.__new__ only refuses to build a bare Span: skip that Python-level step.
-        span = _new_object(FastSpan)
-        FastSpan.__init__(
-            span,
-            self,
-            name,
-            span_context,
-            parent,
-            kind,
-            attrs,
-            links,
-            start_time if start_time is not None else time_ns(),
-            end_metrics,
-        )
+        # Span.__new__ only refuses to build a bare Span and Span.__init__ does the
+        # general work this path avoids: fill the fields of the span directly.
+        span: Any = _new_object(FastSpan)
+        span._tracer = self
+        span._name = name
+        span._context = span_context
+        span._parent = parent
+        span._kind = kind
+        span._start_time = start_time if start_time is not None else time_ns()
+        if attrs and (len(attrs) > self._max_attributes or self._clean_values or not _plain(attrs)):
+            attrs = span._bounded(attrs)
+        span._attributes = attrs
+        if end_metrics is not None:
+            span._record_end_metrics = end_metrics
+        if links:
+            span._links = span._new_links(links)
         if not record_exception:
             span._record_exception = False
         if not set_status_on_exception:
@@ -236,7 +238,8 @@ class FastTracer(trace_api.Tracer):
             dispatch = self.dispatch()
         for on_start in dispatch.on_start:
             on_start(span, parent_context=context)
-        return span
+        started: FastSpan = span
+        return started
 
     @contextmanager
     def start_as_current_span(  # type: ignore[override]
@@ -274,45 +277,36 @@ class FastSpan(Span):
     _record_exception = True
     _set_status_on_exception = True
     _trace_config = None
+    _tracer: FastTracer
+    _attributes: Any
+    _end_time: int | None = None
+    _record_end_metrics: Any = None
     _lock = threading.Lock()  # only the SDK's start() would use it; FastSpan overrides the rest
 
-    def __init__(
-        self,
-        tracer: FastTracer,
-        name: str,
-        context: SpanContext,
-        parent: SpanContext | None,
-        kind: SpanKind,
-        attributes: dict[str, Any],
-        links: Sequence[trace_api.Link] | None,
-        start_time: int,
-        end_metrics: Any,
-    ) -> None:
-        sdk = tracer._sdk
-        self._tracer = tracer
-        self._name = name
-        self._context = context
-        self._parent = parent
-        self._kind = kind
-        self._resource = sdk.resource
-        self._instrumentation_scope = tracer._scope
-        self._instrumentation_info = tracer._info
-        self._sampler = sdk.sampler
-        self._span_processor = sdk.span_processor
-        self._limits = tracer._limits
-        self._start_time = start_time
-        self._end_time: int | None = None
-        self._record_end_metrics = end_metrics
-        if attributes and (
-            len(attributes) > tracer._max_attributes
-            or tracer._clean_values
-            or not _plain(attributes)
-        ):
-            self._attributes: Any = self._bounded(attributes)
-        else:
-            self._attributes = attributes
-        if links:
-            self._links = self._new_links(links)
+    # Fixed for every span of a tracer: read through the tracer rather than stored per span.
+    @property
+    def _resource(self) -> Any:  # type: ignore[override]
+        return self._tracer._sdk.resource
+
+    @property
+    def _instrumentation_scope(self) -> Any:  # type: ignore[override]
+        return self._tracer._scope
+
+    @property
+    def _instrumentation_info(self) -> Any:  # type: ignore[override]
+        return self._tracer._info
+
+    @property
+    def _limits(self) -> Any:  # type: ignore[override]
+        return self._tracer._limits
+
+    @property
+    def _sampler(self) -> Any:  # type: ignore[override]
+        return self._tracer._sdk.sampler
+
+    @property
+    def _span_processor(self) -> Any:  # type: ignore[override]
+        return self._tracer._sdk.span_processor
 
     def _bounded(self, attributes: Mapping[str, Any]) -> BoundedAttributes:
         limits = self._limits

@@ -22,7 +22,7 @@ from opentelemetry.trace import Link, Span, SpanContext, SpanKind, TracerProvide
 
 from agentotel import _config, _safety, semconv
 from agentotel.telemetry import content as content_mod
-from agentotel.telemetry.fastmetrics import fast_meter_for
+from agentotel.telemetry.fastmetrics import Series, fast_meter_for
 from agentotel.telemetry.fasttrace import fast_tracer_for
 from agentotel.telemetry.invocation import (
     AgentInvocation,
@@ -34,8 +34,7 @@ from agentotel.telemetry.metrics import Instruments
 from agentotel.version import __version__
 
 SCOPE = "agentotel"
-_INPUT = (semconv.GEN_AI_TOKEN_TYPE, semconv.TOKEN_TYPE_INPUT)
-_OUTPUT = (semconv.GEN_AI_TOKEN_TYPE, semconv.TOKEN_TYPE_OUTPUT)
+_TOKEN_TYPE = semconv.GEN_AI_TOKEN_TYPE
 _TOOL_CALL_MEMORY = 2048
 
 # Tool calls requested by model calls, shared by every handler: the chat span
@@ -63,13 +62,17 @@ class TelemetryHandler:
         )
         self.content_enabled = self.settings.content.enabled
         self.instruments: Instruments | None = None
-        # agentotel's own histograms (an owned meter provider) take caller-built keys.
+        # agentotel's own histograms (an owned meter provider): model calls record into a
+        # series per attribute set, found by one key.
         self._fast_metrics = False
+        self._fast_meter: Any = None
+        self._series: dict[tuple[Any, ...], Series] = {}
         if self.settings.metrics:
             fast = fast_meter_for(meter_provider)
             meter: Any = fast if fast is not None else get_meter(scope, __version__, meter_provider)
             self.instruments = Instruments(meter, self.names)
             self._fast_metrics = fast is not None
+            self._fast_meter = fast
         self._logger_provider = logger_provider
         self._event_logger: Any = None
         self._scope = scope
@@ -236,43 +239,34 @@ class TelemetryHandler:
         else:
             instruments.duration.record(duration, attrs)
 
-    def _record_inference(self, inv: InferenceInvocation, duration: float) -> None:
-        """Every metric of a finished model call: duration, tokens, streaming timings."""
-        instruments = self.instruments
-        if instruments is None:
-            return
-        attrs = inv.metric_attributes
-        first = inv._first_chunk if inv.error_type is None else None
-        per_chunk = None
-        if first is not None and inv._chunks > 1 and inv._last_chunk is not None:
-            per_chunk = (inv._last_chunk - first) / (inv._chunks - 1)
-        if not self._fast_metrics:
-            instruments.duration.record(duration, attrs)
-            self._record_tokens(attrs, inv.input_tokens, inv.output_tokens)
-            if first is not None:
-                instruments.time_to_first_chunk.record(first - inv._start, attrs)
-                if per_chunk is not None:
-                    instruments.time_per_output_chunk.record(per_chunk, attrs)
-            return
-        # One key for every histogram of this call: its attribute items in insertion order.
-        key = tuple(attrs.items())
-        fast: Any = instruments
-        fast.duration.record_keyed(duration, key, attrs)
-        input_tokens, output_tokens = inv.input_tokens, inv.output_tokens
-        if fast.token_usage is not None:
-            if input_tokens is not None:
-                fast.token_usage.record_keyed(input_tokens, (key, 0), attrs, _INPUT)
-            if output_tokens is not None:
-                fast.token_usage.record_keyed(output_tokens, (key, 1), attrs, _OUTPUT)
+    def _inference_series(self, key: tuple[Any, ...], attrs: dict[str, Any]) -> Series:
+        """The series for a model call's metric attributes: duration, input and output
+        tokens, time to first chunk, time per chunk (in that order)."""
+        instruments: Any = self.instruments
+        if instruments.token_usage is not None:
+            inputs: Any = (
+                instruments.token_usage,
+                {**attrs, _TOKEN_TYPE: semconv.TOKEN_TYPE_INPUT},
+            )
+            outputs: Any = (
+                instruments.token_usage,
+                {**attrs, _TOKEN_TYPE: semconv.TOKEN_TYPE_OUTPUT},
+            )
         else:
-            if input_tokens is not None and fast.input_tokens is not None:
-                fast.input_tokens.record_keyed(input_tokens, key, attrs)
-            if output_tokens is not None and fast.output_tokens is not None:
-                fast.output_tokens.record_keyed(output_tokens, key, attrs)
-        if first is not None:
-            fast.time_to_first_chunk.record_keyed(first - inv._start, key, attrs)
-            if per_chunk is not None:
-                fast.time_per_output_chunk.record_keyed(per_chunk, key, attrs)
+            inputs, outputs = (instruments.input_tokens, attrs), (instruments.output_tokens, attrs)
+        series: Series = self._fast_meter.series(
+            (
+                (instruments.duration, attrs),
+                inputs,
+                outputs,
+                (instruments.time_to_first_chunk, attrs),
+                (instruments.time_per_output_chunk, attrs),
+            )
+        )
+        if len(self._series) >= 4096:
+            self._series.clear()
+        self._series[key] = series
+        return series
 
     def _record_tokens(
         self, attrs: dict[str, Any], input_tokens: int | None, output_tokens: int | None

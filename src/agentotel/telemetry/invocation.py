@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.trace.propagation import _SPAN_KEY
 
 from agentotel import _safety, semconv
 from agentotel.telemetry import context as _context
@@ -50,6 +51,7 @@ class Invocation:
         "_start",
         "_token",
         "attributes",
+        "capture_content",
         "error_type",
         "metric_attributes",
         "operation",
@@ -72,16 +74,13 @@ class Invocation:
         self._start = time.perf_counter()
         self._ended = False
         self._token: object | None = None
+        # Whether extractors should build message content at all (skip the work when not).
+        self.capture_content: bool = handler.content_enabled and span.is_recording()
 
     # -- context -------------------------------------------------------------
     @property
     def recording(self) -> bool:
         return self.span.is_recording()
-
-    @property
-    def capture_content(self) -> bool:
-        """Whether extractors should build message content at all (skip the work when not)."""
-        return self._handler.content_enabled and self.span.is_recording()
 
     @property
     def ended(self) -> bool:
@@ -94,8 +93,11 @@ class Invocation:
         instrumentor can tell its own call apart from nested calls to the same SDK.
         """
         if self._token is None:
-            base = context if context is not None else _context.current()
-            self._token = _context.attach(_context.with_span(base, self.span, marker))
+            values = (context if context is not None else _context.current()).copy()
+            values[_SPAN_KEY] = self.span
+            if marker is not None:
+                values[marker] = True
+            self._token = _context.attach(Context(values))
 
     def detach(self) -> None:
         token, self._token = self._token, None
@@ -187,27 +189,97 @@ class Invocation:
 class InferenceInvocation(Invocation):
     """A model call: ``chat``, ``text_completion``, ``generate_content`` or ``embeddings``.
 
-    What the response tells is filled into the fields below by the instrumentor;
-    they default to "not known" at class level, so starting a call sets none of them.
+    The instrumentor fills the fields below from the response; ``None`` is "not known".
     """
 
-    response_model: str | None = None
-    response_id: str | None = None
-    finish_reasons: Sequence[str] | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cache_read_input_tokens: int | None = None
-    cache_creation_input_tokens: int | None = None
-    reasoning_output_tokens: int | None = None
-    dimension_count: int | None = None
-    input_messages: list[dict[str, Any]] | None = None
-    output_messages: list[dict[str, Any]] | None = None
-    system_instructions: list[dict[str, Any]] | None = None
-    tool_definitions: list[dict[str, Any]] | None = None
-    tool_call_ids: list[str] | None = None
-    _first_chunk: float | None = None
-    _last_chunk: float | None = None
-    _chunks = 0
+    __slots__ = (
+        "_chunks",
+        "_first_chunk",
+        "_last_chunk",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "dimension_count",
+        "finish_reasons",
+        "input_messages",
+        "input_tokens",
+        "output_messages",
+        "output_tokens",
+        "reasoning_output_tokens",
+        "response_id",
+        "response_model",
+        "system_instructions",
+        "tool_call_ids",
+        "tool_definitions",
+    )
+
+    def __init__(
+        self,
+        handler: TelemetryHandler,
+        operation: str,
+        span: Span,
+        metric_attributes: dict[str, Any],
+    ) -> None:
+        super().__init__(handler, operation, span, metric_attributes)
+        # Slots, not class-level defaults: slot reads and writes are the cheap ones.
+        self.response_model: str | None = None
+        self.response_id: str | None = None
+        self.finish_reasons: Sequence[str] | None = None
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.cache_read_input_tokens: int | None = None
+        self.cache_creation_input_tokens: int | None = None
+        self.reasoning_output_tokens: int | None = None
+        self.dimension_count: int | None = None
+        self.input_messages: list[dict[str, Any]] | None = None
+        self.output_messages: list[dict[str, Any]] | None = None
+        self.system_instructions: list[dict[str, Any]] | None = None
+        self.tool_definitions: list[dict[str, Any]] | None = None
+        self.tool_call_ids: list[str] | None = None
+        self._first_chunk: float | None = None
+        self._last_chunk: float | None = None
+        self._chunks = 0
+
+    def _record_metrics(self, duration: float) -> None:
+        """Duration, tokens and streaming timings, all under one attribute set."""
+        handler = self._handler
+        instruments = handler.instruments
+        if instruments is None:
+            return
+        attrs = self.metric_attributes
+        if self.response_model is not None:
+            attrs[semconv.GEN_AI_RESPONSE_MODEL] = self.response_model
+        first = self._first_chunk if self.error_type is None else None
+        per_chunk = None
+        if first is not None and self._chunks > 1 and self._last_chunk is not None:
+            per_chunk = (self._last_chunk - first) / (self._chunks - 1)
+        if not handler._fast_metrics:
+            self._record_sdk_metrics(instruments, duration, first, per_chunk)
+            return
+        # agentotel's own histograms: the series of this attribute set, found by one key.
+        key = (*attrs, *attrs.values())
+        series = handler._series.get(key)
+        if series is None or series.generation != handler._fast_meter.generation:
+            series = handler._inference_series(key, attrs)
+        series.record(
+            (
+                duration,
+                self.input_tokens,
+                self.output_tokens,
+                first - self._start if first is not None else None,
+                per_chunk,
+            )
+        )
+
+    def _record_sdk_metrics(
+        self, instruments: Any, duration: float, first: float | None, per_chunk: float | None
+    ) -> None:
+        attrs = self.metric_attributes
+        instruments.duration.record(duration, attrs)
+        self._handler._record_tokens(attrs, self.input_tokens, self.output_tokens)
+        if first is not None:
+            instruments.time_to_first_chunk.record(first - self._start, attrs)
+            if per_chunk is not None:
+                instruments.time_per_output_chunk.record(per_chunk, attrs)
 
     def chunk(self) -> None:
         """Note that a streamed chunk arrived (for time-to-first-chunk and time-per-chunk)."""
@@ -246,11 +318,6 @@ class InferenceInvocation(Invocation):
                 handler._content(self, attrs)
             except Exception as exc:  # content failures cost the content, not the span
                 _safety.report("telemetry.content", exc)
-
-    def _record_metrics(self, duration: float) -> None:
-        if self.response_model is not None:
-            self.metric_attributes[semconv.GEN_AI_RESPONSE_MODEL] = self.response_model
-        self._handler._record_inference(self, duration)
 
 
 class ToolInvocation(Invocation):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agentotel import semconv
-from agentotel.instrumentation._read import field, given, readable, reusable
+from agentotel.instrumentation._read import Lenient, field, given, reusable
 from agentotel.instrumentation._read import int_or_none as _int
 from agentotel.instrumentation._read import str_or_none as _str
 
@@ -213,24 +213,38 @@ def embeddings_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def chat_response(inv: Any, response: Any) -> None:
-    """Fill an invocation from a ``ChatCompletion`` (a model, or the same as a dict)."""
-    response = readable(response)
-    value = getattr(response, "id", None)
+    """Fill an invocation from a ``ChatCompletion``.
+
+    Plain attribute access is the fast path for the SDK's models; anything else (a
+    dict, a model without one of the fields, a malformed payload) is read again
+    leniently, where what is missing reads as ``None``.
+    """
+    try:
+        _chat_response(inv, response)
+    except (AttributeError, TypeError):
+        if isinstance(response, Lenient):
+            raise
+        _chat_response(inv, Lenient(response))
+
+
+def _chat_response(inv: Any, response: Any) -> None:
+    value = response.id
     if isinstance(value, str) and value:
         inv.response_id = value
-    value = getattr(response, "model", None)
+    value = response.model
     if isinstance(value, str) and value:
         inv.response_model = value
-    choices = getattr(response, "choices", None) or ()
+    choices = response.choices or ()
     reasons: list[str] = []
     call_ids: list[str] | None = None
     for choice in choices:
-        reason = getattr(choice, "finish_reason", None)
+        reason = choice.finish_reason
         reasons.append(reason if isinstance(reason, str) else "")
-        calls = getattr(getattr(choice, "message", None), "tool_calls", None)
+        message = choice.message
+        calls = message.tool_calls if message is not None else None
         if calls:
             for call in calls:
-                call_id = getattr(call, "id", None)
+                call_id = call.id
                 if isinstance(call_id, str):
                     if call_ids is None:
                         call_ids = []
@@ -239,41 +253,48 @@ def chat_response(inv: Any, response: Any) -> None:
         inv.finish_reasons = reasons
     if call_ids:
         inv.tool_call_ids = call_ids
-    usage = getattr(response, "usage", None)
+    usage = response.usage
     if usage is not None:
-        usage_chat(inv, usage)
+        _usage_chat(inv, usage)
     attrs = inv.attributes
-    value = getattr(response, "system_fingerprint", None)
+    value = response.system_fingerprint
     if isinstance(value, str) and value:
         attrs[semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = value
-    value = getattr(response, "service_tier", None)
+    value = response.service_tier
     if isinstance(value, str) and value:
         attrs[semconv.OPENAI_RESPONSE_SERVICE_TIER] = value
     if inv.capture_content:
         inv.output_messages = [chat_output_message(choice) for choice in choices]
 
 
-def _count(value: Any) -> int | None:
-    return value if type(value) is int else None
-
-
 def usage_chat(inv: Any, usage: Any) -> None:
-    """Token counts from a chat ``CompletionUsage`` (a model or a dict)."""
+    """Token counts from a chat ``CompletionUsage`` (a model, a dict, or ``None``)."""
     if usage is None:
         return
-    usage = readable(usage)
-    inv.input_tokens = _count(getattr(usage, "prompt_tokens", None))
-    inv.output_tokens = _count(getattr(usage, "completion_tokens", None))
-    details = getattr(usage, "prompt_tokens_details", None)
+    try:
+        _usage_chat(inv, usage)
+    except (AttributeError, TypeError):
+        if isinstance(usage, Lenient):
+            raise
+        _usage_chat(inv, Lenient(usage))
+
+
+def _usage_chat(inv: Any, usage: Any) -> None:
+    # type() is int: a count, never a bool or a float.
+    value = usage.prompt_tokens
+    inv.input_tokens = value if type(value) is int else None
+    value = usage.completion_tokens
+    inv.output_tokens = value if type(value) is int else None
+    details = usage.prompt_tokens_details
     if details is not None:
-        cached = _count(getattr(details, "cached_tokens", None))
-        if cached:
-            inv.cache_read_input_tokens = cached
-    details = getattr(usage, "completion_tokens_details", None)
+        value = details.cached_tokens
+        if type(value) is int and value:
+            inv.cache_read_input_tokens = value
+    details = usage.completion_tokens_details
     if details is not None:
-        reasoning = _count(getattr(details, "reasoning_tokens", None))
-        if reasoning:
-            inv.reasoning_output_tokens = reasoning
+        value = details.reasoning_tokens
+        if type(value) is int and value:
+            inv.reasoning_output_tokens = value
 
 
 def usage_responses(inv: Any, usage: Any) -> None:

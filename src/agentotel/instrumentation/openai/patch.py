@@ -238,7 +238,9 @@ def make_wrapper(
 
     def finish(inv: InferenceInvocation, result: Any) -> Any:
         try:
-            kind = _kind(result)
+            kind = _kinds.get(type(result))
+            if kind is None:
+                kind = _kind(result)
             if kind == _BODY:
                 on_response(inv, result)
             elif kind == _RAW:
