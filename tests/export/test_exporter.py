@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import sys
 import time
 
 import pytest
@@ -265,3 +266,31 @@ def test_a_span_that_cannot_be_encoded_is_counted(
     stats = exporter.stats()
     assert (stats.exported, stats.failed) == (2, {semconv.DROP_EXPORT_FAILED: 1})
     exporter.shutdown()
+
+
+def test_a_request_is_one_write_and_kernel_timeouts_replace_polling(receiver: Receiver) -> None:
+    """Headers and body leave in one send; the plain-HTTP socket is blocking, kernel-timed."""
+    import socket
+
+    from agentotel.export import _http
+
+    sends: list[int] = []
+
+    class Counting(_http.Connection):
+        def send(self, data: object) -> None:
+            sends.append(len(data))  # type: ignore[arg-type]
+            super().send(data)  # type: ignore[arg-type]
+
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    conn = Counting("127.0.0.1", port, timeout=2.0)
+    body = OTLPSpanExporter(receiver.url).encode(make_spans(300))
+    conn.request("POST", "/v1/traces", body=body, headers={"content-type": "x"})
+    assert conn.getresponse().status == 200
+    assert len(receiver.spans()) == 300
+    assert len(sends) == 1 and sends[0] > len(body)
+    assert conn.sock.gettimeout() is None
+    if sys.platform.startswith("linux"):
+        raw = conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16)
+        assert raw != bytes(16)
+    conn.set_timeout(0.5)
+    conn.close()

@@ -128,6 +128,44 @@ def test_spans_are_encoded_and_freed_before_their_batch_fills(receiver: Receiver
     processor.shutdown(1000)
 
 
+def test_a_full_chunk_is_encoded_on_the_ending_thread(receiver: Receiver) -> None:
+    """No background wake-up per chunk: the thread that fills a chunk encodes it, at once."""
+    processor = BatchSpanProcessor(exporter_for(receiver.url), schedule_delay_millis=60_000)
+    provider = pipeline(processor)
+    end_spans(provider, 1)  # the first span starts the threads
+    assert processor.force_flush(5000)
+    end_spans(provider, ENCODE_CHUNK)
+    stats = processor.stats()  # no waiting: the chunk was encoded inside the last end()
+    assert (stats.queue_size, stats.encoded_unsent) == (0, ENCODE_CHUNK)
+    end_spans(provider, ENCODE_CHUNK - 1, "t")
+    assert processor.stats().queue_size == ENCODE_CHUNK - 1  # below a chunk: left queued
+    assert processor.force_flush(5000)
+    assert len(receiver.spans()) == 2 * ENCODE_CHUNK
+    processor.shutdown(1000)
+
+
+def test_inline_encoding_never_waits_for_a_stuck_sender(receiver: Receiver) -> None:
+    processor = BatchSpanProcessor(
+        exporter_for(receiver.url, timeout=5),
+        max_queue_size=512,
+        max_export_batch_size=ENCODE_CHUNK,
+        schedule_delay_millis=60_000,
+        max_queue_bytes=1,
+    )
+    provider = pipeline(processor)
+    end_spans(provider, 1)
+    assert processor.force_flush(5000)
+    receiver.script.extend([Reply(200, delay=1.0)])
+    end_spans(provider, ENCODE_CHUNK, "a")  # a full batch, now in flight for a second
+    time.sleep(0.05)
+    started = time.monotonic()
+    end_spans(provider, 4 * ENCODE_CHUNK, "b")  # the outbox is over budget: nothing may wait
+    assert time.monotonic() - started < 0.5
+    assert processor.force_flush(5000)
+    assert len(receiver.spans()) == 1 + 5 * ENCODE_CHUNK
+    processor.shutdown(1000)
+
+
 def test_batches_never_exceed_the_batch_size(receiver: Receiver) -> None:
     processor = BatchSpanProcessor(
         exporter_for(receiver.url), schedule_delay_millis=60_000, max_export_batch_size=20

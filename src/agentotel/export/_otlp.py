@@ -41,6 +41,7 @@ from opentelemetry.util.re import parse_env_headers
 
 from agentotel import semconv
 from agentotel.export._encoding import encode_batch, encode_spans
+from agentotel.export._http import Connection, TLSConnection
 from agentotel.export._wire import parse_partial_success
 from agentotel.version import __version__
 
@@ -269,7 +270,7 @@ class OTLPSpanExporter(SpanExporter):
         self._backoff = (max(0.0, retry_initial_backoff), max(0.0, retry_max_backoff))
         self._breaker = _Breaker(breaker_threshold, breaker_cooldown, breaker_max_cooldown)
         self._yield_every = max(0, encode_yield_every)
-        self._conn: http.client.HTTPConnection | None = None
+        self._conn: Connection | TLSConnection | None = None
         self._send_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._stats = ExporterStats()
@@ -460,20 +461,16 @@ class OTLPSpanExporter(SpanExporter):
             failed[error_type] = failed.get(error_type, 0) + count
             self._stats.last_error = error_type
 
-    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+    def _connection(self, timeout: float) -> Connection | TLSConnection:
         conn = self._conn
         if conn is None:
             if self._https:
-                conn = http.client.HTTPSConnection(
-                    self._host, self._port, timeout=timeout, context=self._ssl
-                )
+                conn = TLSConnection(self._host, self._port, timeout=timeout, context=self._ssl)
             else:
-                conn = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+                conn = Connection(self._host, self._port, timeout=timeout)
             self._conn = conn
         else:
-            conn.timeout = timeout
-            if conn.sock is not None:
-                conn.sock.settimeout(timeout)
+            conn.set_timeout(timeout)
         return conn
 
     def _close(self) -> None:
@@ -489,6 +486,7 @@ class OTLPSpanExporter(SpanExporter):
         with self._send_lock:
             for fresh in (False, True):
                 reused = self._conn is not None and not fresh
+                started = time.monotonic()
                 try:
                     conn = self._connection(timeout)
                     conn.request("POST", self._path, body=payload, headers=self._headers)
@@ -499,6 +497,9 @@ class OTLPSpanExporter(SpanExporter):
                     return _Attempt(None, error=semconv.DROP_TIMEOUT)
                 except (OSError, http.client.HTTPException) as exc:
                     self._close()
+                    if isinstance(exc, BlockingIOError) or time.monotonic() - started >= timeout:
+                        # A kernel socket timeout surfaces as EAGAIN or as an empty read.
+                        return _Attempt(None, error=semconv.DROP_TIMEOUT)
                     if reused:
                         continue
                     return _Attempt(None, error=type(exc).__qualname__)

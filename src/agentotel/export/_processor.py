@@ -35,7 +35,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from agentotel import _safety, semconv
-from agentotel.export._encoding import YIELD_PAUSE, EncodedBatch
+from agentotel.export._encoding import EncodedBatch
 from agentotel.export._otlp import OTLPSpanExporter
 from agentotel.version import __version__
 
@@ -47,8 +47,12 @@ DEFAULT_MAX_EXPORT_BATCH_SIZE: Final = 512
 DEFAULT_EXPORT_TIMEOUT_MILLIS: Final = 30000
 DEFAULT_MAX_QUEUE_BYTES: Final = 16 * 1024 * 1024
 DEFAULT_EXIT_TIMEOUT_MILLIS: Final = 5000
-# Spans encoded per step (agentotel exporter): the encoder wakes once this many
-# are queued, so spans are freed young and each step holds the GIL briefly.
+# Spans encoded per step (agentotel exporter), so a flush marker is honoured
+# promptly. The encoder itself wakes only for a full batch, the schedule delay or
+# a flush: while the application keeps the GIL busy, every time a background
+# thread has to win the GIL back costs milliseconds of CPU (CPython's GIL hands
+# over on a timed drop request, and short voluntary releases by the busy thread
+# keep resetting it), so background wake-ups and GIL releases are kept per batch.
 ENCODE_CHUNK: Final = 32
 _component_ids = iter(range(1 << 62))
 
@@ -219,6 +223,7 @@ class BatchSpanProcessor(SpanProcessor):
         self._waking = False
         self._wake = threading.Event()
         self._lock = threading.Lock()
+        self._drain_lock = threading.Lock()  # one thread encodes at a time
         self._open = EncodedBatch()
         self._due = float("inf")
         self._outbox: deque[_Payload | _Marker] = deque()
@@ -249,17 +254,35 @@ class BatchSpanProcessor(SpanProcessor):
             return
         queue.append(span)
         if n >= self._wake_at and not self._waking:
-            self._wake_encoder()
+            self._backlog()
 
     def _refuse(self) -> None:
         reason = semconv.DROP_ALREADY_SHUTDOWN if self._shutdown else semconv.DROP_QUEUE_FULL
         with self._lock:
             self._dropped[reason] = self._dropped.get(reason, 0) + 1
 
-    def _wake_encoder(self) -> None:
-        self._waking = True
+    def _backlog(self) -> None:
+        """A chunk is queued: encode it here if nobody else is, else wake the encoder.
+
+        With agentotel's exporter the application thread encodes the chunk itself
+        (in one warm pass, before the spans grow old) and the encoder thread only
+        runs for the schedule delay, flushes, and when the sender falls behind. A
+        background thread would first have to win the GIL from this busy thread,
+        which costs more CPU than the encoding does.
+        """
         if self._encoder is None:
-            self._start_threads()
+            self._start_threads()  # the first span: start the threads, arm the thresholds
+            return
+        if self._staged and not self._stop and self._drain_lock.acquire(False):
+            try:
+                if self._drain_encoding(partial=False, wait_for_room=True, inline=True):
+                    return
+            except Exception as exc:
+                _safety.report("export.encoder", exc)
+                return
+            finally:
+                self._drain_lock.release()
+        self._waking = True
         self._wake.set()
 
     def _start_threads(self) -> bool:
@@ -416,7 +439,8 @@ class BatchSpanProcessor(SpanProcessor):
                 self._wake.clear()
                 self._waking = False
                 try:
-                    self._drain(partial=time.monotonic() >= self._due, wait_for_room=True)
+                    with self._drain_lock:
+                        self._drain(partial=time.monotonic() >= self._due, wait_for_room=True)
                 except Exception as exc:  # a bug here must not stop exporting for good
                     _safety.report("export.encoder", exc)
         finally:
@@ -431,22 +455,28 @@ class BatchSpanProcessor(SpanProcessor):
         if partial:
             self._due = time.monotonic() + self._delay
 
-    def _drain_encoding(self, partial: bool, wait_for_room: bool) -> None:
+    def _drain_encoding(self, partial: bool, wait_for_room: bool, inline: bool = False) -> bool:
         """Encode everything queued, a chunk at a time, shipping batches as they fill.
 
-        Between chunks the encoder sleeps for a moment so a thread waiting for
-        the GIL gets it at once, unless a burst is filling the queue, when
-        keeping up (no drops) matters more than a few hundred microseconds.
+        ``inline`` (an application thread) never waits: when a full batch finds
+        the outbox over budget it returns False, leaving the rest to the encoder.
+
+        No pauses between chunks: giving the GIL away on purpose would cost a
+        contended re-acquisition each time; the interpreter's switch interval
+        already bounds how long an application thread waits.
         """
         queue = self._queue
         popleft = queue.popleft
         chunk = self._chunk
         batch_size = self._batch
-        burst = max(self._capacity // 4, chunk)
+        todo = len(queue) if inline else -1  # inline: what is queued now, not what follows
         while not self._stop or not wait_for_room:
             n = len(queue)
-            if n == 0:
+            if n == 0 or todo == 0:
                 break
+            if todo > 0:
+                n = min(n, todo)
+                todo -= min(n, batch_size - self._open.count, chunk)
             room = batch_size - self._open.count
             spans: list[ReadableSpan] = []
             marker: _Marker | None = None
@@ -460,14 +490,20 @@ class BatchSpanProcessor(SpanProcessor):
                 self._encode(spans)
                 del spans  # the span objects can go now; only bytes are kept
             full = marker is not None or self._open.count >= batch_size
-            if full and not self._ship(wait_for_room):
-                return
+            if full:
+                if inline and self._outbox_bytes >= self._budget:
+                    if marker is not None:
+                        queue.appendleft(marker)
+                    return False
+                if not self._ship(wait_for_room):
+                    return False
             if marker is not None:
                 self._resolve_markers([marker])
-            if queue and len(queue) < burst:
-                time.sleep(YIELD_PAUSE)
         if partial:
             self._ship(wait_for_room)
+        # Next trigger: a chunk queued, or enough to fill the batch being built.
+        self._wake_at = max(min(chunk, batch_size - self._open.count) - 1, 0)
+        return True
 
     def _encode(self, spans: list[ReadableSpan]) -> None:
         count = len(spans)
@@ -623,7 +659,8 @@ class BatchSpanProcessor(SpanProcessor):
         self._hard_deadline = min(saved, deadline)
         try:
             while time.monotonic() < deadline:
-                self._drain(partial=True, wait_for_room=False)
+                with self._drain_lock:
+                    self._drain(partial=True, wait_for_room=False)
                 with self._outbox_cv:
                     item = self._outbox[0] if self._outbox else None
                 if item is None:
