@@ -140,3 +140,67 @@ def test_handler_uses_the_fast_meter_of_an_owned_provider(tracer_provider: Any) 
     assert tokens == {"input": 5, "output": 2}
     assert names["gen_ai.client.operation.duration"][0].count == 1
     provider.shutdown()
+
+
+def test_series_records_several_histograms_at_once() -> None:
+    fast = fastmetrics.FastMeter()
+    dur = fast.create_histogram("d", "s", "", [1.0])
+    tok = fast.create_histogram("t", "{token}", "", [10.0])
+    series = fast.series([(dur, {"m": "a"}), (tok, {"m": "a", "type": "input"}), (None, {})])
+    series.record((0.5, 24, 3.0))  # the third value has no point: ignored
+    series.record((2.0, None, None))  # None: nothing recorded in that histogram
+    series.record((float("nan"), -1, None))  # NaN and negatives are dropped, as the SDK does
+    scope = fast.collect(delta=False)
+    assert scope is not None
+    by_name = {m.name: m.data.data_points for m in scope.metrics}
+    (d,) = by_name["d"]
+    (t,) = by_name["t"]
+    assert (d.count, d.sum, tuple(d.bucket_counts), d.min, d.max) == (2, 2.5, (1, 1), 0.5, 2.0)
+    assert (t.count, t.sum, dict(t.attributes)) == (1, 24, {"m": "a", "type": "input"})
+
+
+def test_delta_collection_moves_the_generation_on() -> None:
+    """A series built before a delta collection holds replaced points: callers rebuild it."""
+    fast = fastmetrics.FastMeter()
+    hist = fast.create_histogram("d", "s", "", [1.0])
+    series = fast.series([(hist, {"k": "v"})])
+    series.record((0.5,))
+    assert fast.collect(delta=False) is not None
+    assert fast.generation == series.generation  # cumulative: same points, keep the series
+    assert fast.collect(delta=True) is not None
+    assert fast.generation != series.generation
+    fresh = fast.series([(hist, {"k": "v"})])
+    fresh.record((0.25,))
+    scope = fast.collect(delta=True)
+    assert scope is not None
+    (point,) = scope.metrics[0].data.data_points
+    assert (point.count, point.sum) == (1, 0.25)
+    assert fast.collect(delta=True) is None  # nothing new: no empty points are exported
+
+
+def test_cardinality_limit_sends_new_attribute_sets_to_the_overflow_series() -> None:
+    fast = fastmetrics.FastMeter()
+    hist = fast.create_histogram("d", "s", "", [1.0])
+    for i in range(fastmetrics.CARDINALITY_LIMIT + 50):
+        hist.record(0.1, {"id": i})
+    scope = fast.collect(delta=False)
+    assert scope is not None
+    pts = scope.metrics[0].data.data_points
+    assert len(pts) == fastmetrics.CARDINALITY_LIMIT
+    overflow = [p for p in pts if dict(p.attributes) == {"otel.metric.overflow": True}]
+    assert len(overflow) == 1 and overflow[0].count == 51
+    hist.record(0.1, {"id": 3})  # a known series keeps its own point
+    assert sum(p.count for p in fast.collect(delta=False).metrics[0].data.data_points) == (
+        fastmetrics.CARDINALITY_LIMIT + 51
+    )
+
+
+def test_unhashable_attribute_values_still_record() -> None:
+    fast = fastmetrics.FastMeter()
+    hist = fast.create_histogram("d", "s", "", [1.0])
+    hist.record(0.1, {"k": ["a", "b"]})
+    hist.record(0.2, {"k": ["a", "b"]})
+    scope = fast.collect(delta=False)
+    assert scope is not None
+    (point,) = scope.metrics[0].data.data_points
+    assert point.count == 2

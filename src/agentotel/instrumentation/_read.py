@@ -56,7 +56,8 @@ class Lenient:
     def __iter__(self) -> Any:
         obj = self._obj
         if isinstance(obj, (list, tuple)):
-            return iter([lenient(item) for item in obj])
+            # Items are read as objects: a None (or a number) in a list reads as empty.
+            return iter([Lenient(item) if item is None else lenient(item) for item in obj])
         return iter(())
 
     def __bool__(self) -> bool:

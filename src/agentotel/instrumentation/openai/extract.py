@@ -224,7 +224,10 @@ def chat_response(inv: Any, response: Any) -> None:
     except (AttributeError, TypeError):
         if isinstance(response, Lenient):
             raise
-        _chat_response(inv, Lenient(response))
+        try:
+            _chat_response(inv, Lenient(response))
+        except (AttributeError, TypeError):  # not shaped like a completion at all
+            pass
 
 
 def _chat_response(inv: Any, response: Any) -> None:
@@ -276,7 +279,10 @@ def usage_chat(inv: Any, usage: Any) -> None:
     except (AttributeError, TypeError):
         if isinstance(usage, Lenient):
             raise
-        _usage_chat(inv, Lenient(usage))
+        try:
+            _usage_chat(inv, Lenient(usage))
+        except (AttributeError, TypeError):
+            pass
 
 
 def _usage_chat(inv: Any, usage: Any) -> None:
