@@ -67,6 +67,20 @@ class Lenient:
 _PLAIN = (str, int, float, bool, bytes, type(None))
 
 
+def read_into(reader: Any, inv: Any, payload: Any) -> None:
+    """Run ``reader(inv, payload)``; if the payload is not shaped as expected, read it again
+    through :class:`Lenient`, and if even that fails, keep what was read."""
+    try:
+        reader(inv, payload)
+    except (AttributeError, TypeError):
+        if isinstance(payload, Lenient):
+            return
+        try:
+            reader(inv, Lenient(payload))
+        except (AttributeError, TypeError):  # not shaped like the expected payload at all
+            pass
+
+
 def lenient(value: Any) -> Any:
     """``value`` itself when it is a plain value, else a :class:`Lenient` view of it."""
     return value if isinstance(value, _PLAIN) else Lenient(value)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agentotel import semconv
-from agentotel.instrumentation._read import Lenient, field, given, reusable
+from agentotel.instrumentation._read import field, given, read_into, reusable
 from agentotel.instrumentation._read import int_or_none as _int
 from agentotel.instrumentation._read import str_or_none as _str
 
@@ -219,15 +219,7 @@ def chat_response(inv: Any, response: Any) -> None:
     dict, a model without one of the fields, a malformed payload) is read again
     leniently, where what is missing reads as ``None``.
     """
-    try:
-        _chat_response(inv, response)
-    except (AttributeError, TypeError):
-        if isinstance(response, Lenient):
-            raise
-        try:
-            _chat_response(inv, Lenient(response))
-        except (AttributeError, TypeError):  # not shaped like a completion at all
-            pass
+    read_into(_chat_response, inv, response)
 
 
 def _chat_response(inv: Any, response: Any) -> None:
@@ -274,15 +266,7 @@ def usage_chat(inv: Any, usage: Any) -> None:
     """Token counts from a chat ``CompletionUsage`` (a model, a dict, or ``None``)."""
     if usage is None:
         return
-    try:
-        _usage_chat(inv, usage)
-    except (AttributeError, TypeError):
-        if isinstance(usage, Lenient):
-            raise
-        try:
-            _usage_chat(inv, Lenient(usage))
-        except (AttributeError, TypeError):
-            pass
+    read_into(_usage_chat, inv, usage)
 
 
 def _usage_chat(inv: Any, usage: Any) -> None:
