@@ -119,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     from agentotel.cli.evals_cmd import add_parsers as add_eval_parsers
 
     add_eval_parsers(sub, common, window)  # eval, compare
+    from agentotel.cli.view_cmd import add_parsers as add_view_parsers
+
+    add_view_parsers(sub, common)
     return parser
 
 

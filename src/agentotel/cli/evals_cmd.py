@@ -295,19 +295,20 @@ def _guess(q: Any, value: str) -> tuple[str, str]:
     )
 
 
-def run_compare(args: argparse.Namespace) -> int:
+def build_comparison(args: argparse.Namespace) -> Comparison:
+    """The comparison that ``compare`` (and ``view --compare``) asked for."""
     from agentotel import query
-    from agentotel.cli import render
     from agentotel.evals.builtin import Context
-    from agentotel.evals.compare import METRICS, REGRESSED, compare
+    from agentotel.evals.compare import METRICS, compare
     from agentotel.evals.options import suggest
     from agentotel.store.settings import default_path
 
     config = _config(args)
-    for name in args.metric:
+    metrics = getattr(args, "metric", None) or []
+    for name in metrics:
         if name not in METRICS:
             raise ValueError(f"unknown metric {name!r}{suggest(name, list(METRICS))}")
-    limit = args.limit or 1000
+    limit = getattr(args, "limit", None) or 1000
     needs_store = not (args.baseline.startswith("file:") and args.candidate.startswith("file:"))
     if needs_store:
         with query.open(Path(args.store) if args.store else default_path()) as q:
@@ -317,15 +318,22 @@ def run_compare(args: argparse.Namespace) -> int:
         base = _side(None, args.baseline, limit, config)
         cand = _side(None, args.candidate, limit, config)
     cmp = config.compare
-    result = compare(
+    return compare(
         base,
         cand,
         Context(prices=config.price_fn()),
         tolerances=dict(cmp.tolerances),
         default_relative=cmp.default_relative,
         confidence=cmp.confidence,
-        metrics=args.metric or cmp.metrics,
+        metrics=metrics or cmp.metrics,
     )
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from agentotel.cli import render
+    from agentotel.evals.compare import REGRESSED
+
+    result = build_comparison(args)
     if args.json:
         render.dump_json(result.to_dict())
     else:
