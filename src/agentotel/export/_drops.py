@@ -29,6 +29,10 @@ _HINTS: Final[Mapping[str, str]] = {
     semconv.DROP_TIMEOUT: "raise OTEL_EXPORTER_OTLP_TIMEOUT (or AGENTOTEL_EXIT_TIMEOUT at exit), "
     "or check {destination}",
     semconv.DROP_REJECTED: "the receiver rejected them; see its logs",
+    "429": "the receiver at {destination} is throttling: raise its limits or sample "
+    "(OTEL_TRACES_SAMPLER)",
+    "ConnectionRefusedError": "start the receiver at {destination}, or unset "
+    "OTEL_EXPORTER_OTLP_ENDPOINT to record locally",
 }
 _DEFAULT_HINT: Final = "check that {destination} is reachable and accepts spans"
 

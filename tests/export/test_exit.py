@@ -1,0 +1,57 @@
+"""Exit is bounded for every signal agentotel exports, whatever the endpoint does.
+
+Each test runs a real instrumented program in a subprocess against a real
+loopback endpoint that is down, hangs, answers 429 or answers slowly, and
+times the interpreter's exit. The bounds are generous (the machine is shared);
+the measured figures are in docs/export.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agentotel.export import _exit
+from tests.export.exit_timing import exit_seconds
+
+SLACK = 1.5  # interpreter start-up noise on a shared machine, not part of the bound
+
+
+@pytest.mark.parametrize("kind", ["hang", "429", "slow"])
+def test_exit_is_bounded_by_the_default_limit(kind: str) -> None:
+    seconds, err = exit_seconds(kind)
+    assert seconds < _exit.DEFAULT_EXIT_TIMEOUT + SLACK, (seconds, err)
+
+
+def test_exit_with_the_endpoint_down_gives_up_at_once() -> None:
+    seconds, err = exit_seconds("down")
+    assert seconds < 0.5 + SLACK, (seconds, err)
+
+
+def test_exit_limit_is_configurable() -> None:
+    seconds, err = exit_seconds("hang", {"AGENTOTEL_EXIT_TIMEOUT": "300ms"})
+    assert seconds < 0.3 + SLACK, (seconds, err)
+
+
+def test_lost_spans_are_summarised_once_on_stderr() -> None:
+    _seconds, err = exit_seconds("hang", {"AGENTOTEL_EXIT_TIMEOUT": "0.3"})
+    summaries = [line for line in err.splitlines() if "span export(s) lost" in line]
+    assert len(summaries) == 1, err
+    assert "100 spans ended" in summaries[0]
+    warnings = [line for line in err.splitlines() if "not exported to" in line]
+    assert len(warnings) == 1, err
+
+
+@pytest.mark.parametrize(
+    ("env", "seconds"),
+    [
+        ({}, 2.0),
+        ({"AGENTOTEL_EXIT_TIMEOUT": "5"}, 5.0),
+        ({"AGENTOTEL_EXIT_TIMEOUT": "1.5s"}, 1.5),
+        ({"AGENTOTEL_EXIT_TIMEOUT": "250ms"}, 0.25),
+        ({"AGENTOTEL_EXIT_TIMEOUT": "soon"}, 2.0),
+        ({"AGENTOTEL_BSP_EXIT_TIMEOUT": "700"}, 0.7),
+        ({"AGENTOTEL_EXIT_TIMEOUT": "1", "AGENTOTEL_BSP_EXIT_TIMEOUT": "700"}, 1.0),
+    ],
+)
+def test_exit_timeout_setting(env: dict[str, str], seconds: float) -> None:
+    assert _exit.exit_timeout(env) == pytest.approx(seconds)
