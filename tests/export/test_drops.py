@@ -11,7 +11,7 @@ import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExportResult
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from agentotel import _config, semconv
 from agentotel._setup import Instrumentation
@@ -211,3 +211,47 @@ def test_shutdown_gives_up_at_once_when_the_endpoint_refuses() -> None:
     assert processor.shutdown(10_000) is False
     assert time.monotonic() - started < 0.5
     assert processor.stats().failed == {"ConnectionRefusedError": 5}
+
+
+class SlowExporter(SpanExporter):
+    """Takes 20 ms per batch: a destination slower than the application, but not stuck."""
+
+    def __init__(self) -> None:
+        self.exported = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        time.sleep(0.02)
+        self.exported += len(spans)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("block", [None, 2000])
+def test_block_on_full_waits_for_room_instead_of_dropping(block: float | None) -> None:
+    exporter = SlowExporter()
+    processor = BatchSpanProcessor(
+        exporter, max_queue_size=8, max_export_batch_size=4, block_on_full_millis=block
+    )
+    end_spans(pipeline(processor), 200)
+    assert processor.force_flush(10_000)
+    dropped = processor.stats().dropped.get(semconv.DROP_QUEUE_FULL, 0)
+    if block:
+        assert dropped == 0 and exporter.exported == 200
+    else:
+        assert dropped > 0 and exporter.exported + dropped == 200
+    processor.shutdown(1000)
+
+
+def test_block_on_full_gives_up_after_its_timeout(blocking: BlockingExporter) -> None:
+    processor = BatchSpanProcessor(
+        blocking, max_queue_size=2, max_export_batch_size=1, block_on_full_millis=50
+    )
+    provider = pipeline(processor)
+    started = time.monotonic()
+    end_spans(provider, 8)
+    assert time.monotonic() - started < 8 * 0.05 + 1.0
+    assert processor.stats().dropped.get(semconv.DROP_QUEUE_FULL, 0) > 0
+    blocking.release.set()
+    processor.shutdown(1000)

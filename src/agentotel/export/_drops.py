@@ -86,18 +86,21 @@ def summary_line() -> str | None:
     """``agentotel: N of M spans lost (...)`` over every tracked processor, or None."""
     created = 0
     lost: dict[str, int] = {}
+    worst: tuple[int, str, int, str] | None = None  # count, reason, capacity, destination
     for source in list(_sources):
-        made, by_reason, _capacity, _destination = source.drop_report()
+        made, by_reason, capacity, destination = source.drop_report()
         created = max(created, made)
         for reason, n in by_reason.items():
             lost[reason] = lost.get(reason, 0) + n
+            if worst is None or n > worst[0]:
+                worst = (n, reason, capacity, destination)
     total = sum(lost.values())
-    if not total:
+    if not total or worst is None:
         return None
     reasons = ", ".join(f"{r} {n}" for r, n in sorted(lost.items()))
     return (
         f"agentotel: {total} span export(s) lost of {created} spans ended ({reasons}); "
-        "see docs/export.md, 'Lost spans'"
+        f"to prevent it: {hint(worst[1], worst[2], worst[3])}"
     )
 
 

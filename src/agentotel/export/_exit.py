@@ -58,6 +58,16 @@ def exit_timeout(env: Mapping[str, str] | None = None) -> float:
     return DEFAULT_EXIT_TIMEOUT
 
 
+def exiting() -> bool:
+    """True once the interpreter has begun to exit (its main thread is marked stopped).
+
+    CPython stops the main thread's ``Thread`` object before it runs ``atexit``
+    hooks, so this also holds inside other libraries' exit hooks (the SDK
+    ``TracerProvider``'s, which shuts our processors down without a timeout).
+    """
+    return not threading.main_thread().is_alive()
+
+
 def exit_deadline() -> float:
     """The ``time.monotonic()`` by which all exit work ends, fixed by the first caller."""
     global _deadline
@@ -118,4 +128,5 @@ __all__ = [
     "cancel",
     "exit_deadline",
     "exit_timeout",
+    "exiting",
 ]

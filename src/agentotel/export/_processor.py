@@ -40,6 +40,7 @@ from agentotel.export._staged import RecordBatch, SelfObserving, StagedBatch, St
 from agentotel.version import __version__
 
 MAX_QUEUE_BYTES_ENV: Final = "AGENTOTEL_BSP_MAX_QUEUE_BYTES"
+BLOCK_ON_FULL_ENV: Final = "AGENTOTEL_BSP_BLOCK_ON_FULL"
 EXIT_TIMEOUT_ENV: Final = _exit.EXIT_TIMEOUT_ENV
 DEFAULT_MAX_QUEUE_SIZE: Final = 2048
 DEFAULT_SCHEDULE_DELAY_MILLIS: Final = 5000
@@ -139,6 +140,7 @@ class BatchSpanProcessor(SpanProcessor):
         max_queue_bytes: int | None = None,
         *,
         exit_timeout_millis: float | None = None,
+        block_on_full_millis: float | None = None,
         meter_provider: MeterProvider | None = None,
     ) -> None:
         capacity = int(
@@ -187,6 +189,15 @@ class BatchSpanProcessor(SpanProcessor):
         self._delay = delay / 1000.0
         self._export_timeout = (export_timeout or DEFAULT_EXPORT_TIMEOUT_MILLIS) / 1000.0
         self._budget = max(budget, 1)
+        # How long an ending thread may wait for room in a full queue before the
+        # span is dropped: 0 (the default) never waits. For slow local
+        # destinations (a store) where a short wait beats a lost span.
+        block = (
+            block_on_full_millis
+            if block_on_full_millis is not None
+            else _env_number(BLOCK_ON_FULL_ENV, 0.0)
+        )
+        self._block_on_full = max(block, 0.0) / 1000.0
         # None: the process-wide exit deadline (AGENTOTEL_EXIT_TIMEOUT) applies.
         self._exit_timeout = None if exit_timeout_millis is None else exit_timeout_millis / 1000.0
         self._component_name = f"{semconv.COMPONENT_BATCHING_SPAN_PROCESSOR}/{next(_component_ids)}"
@@ -252,11 +263,31 @@ class BatchSpanProcessor(SpanProcessor):
         queue = self._queue
         n = len(queue)
         if n >= self._limit:
-            self._refuse()
+            if not self._block_on_full or not self._wait_to_queue(span):
+                self._refuse()
             return
         queue.append(span)
         if n >= self._wake_at and not self._waking:
             self._backlog()
+
+    def _wait_to_queue(self, span: ReadableSpan) -> bool:
+        """The queue is full: wait up to ``block_on_full_millis`` for room, then queue ``span``.
+
+        Only with the knob set; never on the processor's own threads (they
+        would wait for themselves), never after shutdown.
+        """
+        if self._shutdown or threading.current_thread() in (self._encoder, self._sender):
+            return False
+        deadline = time.monotonic() + self._block_on_full
+        self._wake.set()
+        pause = 0.0005
+        while time.monotonic() < deadline and not self._shutdown:
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
+            if len(self._queue) < self._limit:
+                self._queue.append(span)
+                return True
+        return False
 
     def _refuse(self) -> None:
         reason = semconv.DROP_ALREADY_SHUTDOWN if self._shutdown else semconv.DROP_QUEUE_FULL
@@ -353,6 +384,8 @@ class BatchSpanProcessor(SpanProcessor):
         """
         if self._shutdown:
             return False
+        if timeout_millis is None and _exit.exiting():
+            return self._shutdown_by(self._exit_deadline(_exit.exit_deadline()))
         return self._shutdown_by(time.monotonic() + self._timeout_seconds(timeout_millis))
 
     def _shutdown_by(self, deadline: float) -> bool:
@@ -375,12 +408,14 @@ class BatchSpanProcessor(SpanProcessor):
         return ok
 
     def _exit(self, deadline: float) -> None:
-        if self._shutdown:
-            return
+        if not self._shutdown:
+            self._shutdown_by(self._exit_deadline(deadline))
+
+    def _exit_deadline(self, shared: float) -> float:
+        """This processor's own ``exit_timeout_millis`` if it has one, else the shared deadline."""
         if self._exit_timeout is not None:
-            deadline = time.monotonic() + self._exit_timeout
-        self._shutdown_by(deadline)
-        self._maybe_warn()
+            return time.monotonic() + self._exit_timeout
+        return shared
 
     # --- observability ----------------------------------------------------------------
 
@@ -403,8 +438,11 @@ class BatchSpanProcessor(SpanProcessor):
         return received, lost, self._capacity, self.destination()
 
     def _maybe_warn(self) -> None:
-        """Log the process's one drop warning if this processor has lost spans."""
-        if _drops.warned() or not (self._dropped or self._failed):
+        """Log the process's one drop warning if this processor has lost spans.
+
+        At exit the summary line on stderr says it instead (with the same hint).
+        """
+        if _drops.warned() or not (self._dropped or self._failed) or _exit.exiting():
             return
         _received, lost, capacity, destination = self.drop_report()
         _drops.warn_once(lost, capacity, destination)
