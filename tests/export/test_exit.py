@@ -8,10 +8,19 @@ the measured figures are in docs/export.md.
 
 from __future__ import annotations
 
-import pytest
+import io
 
-from agentotel.export import _exit
+import pytest
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    MetricExportResult,
+    MetricsData,
+)
+
+from agentotel.export import _exit, _metrics
 from tests.export.exit_timing import exit_seconds
+from tests.export.faults import FaultServer
+from tests.export.receiver import closed_port_url
 
 SLACK = 1.5  # interpreter start-up noise on a shared machine, not part of the bound
 
@@ -56,3 +65,21 @@ def test_lost_spans_are_summarised_once_on_stderr() -> None:
 )
 def test_exit_timeout_setting(env: dict[str, str], seconds: float) -> None:
     assert _exit.exit_timeout(env) == pytest.approx(seconds)
+
+
+def test_the_final_metric_export_skips_an_endpoint_that_refuses() -> None:
+    out = io.StringIO()
+    inner = ConsoleMetricExporter(out=out)
+    exporter = _metrics.ExitAwareMetricExporter(inner, closed_port_url())
+    data = MetricsData(resource_metrics=[])
+    assert exporter.export(data) is MetricExportResult.SUCCESS  # not exiting: always tried
+    written = out.getvalue()
+    exporter.exiting = True
+    assert exporter.export(data) is MetricExportResult.FAILURE
+    assert out.getvalue() == written
+    server = FaultServer("slow")
+    try:
+        exporter.endpoint = server.url + "/v1/metrics"  # listening: the export goes ahead
+        assert exporter.export(data) is MetricExportResult.SUCCESS
+    finally:
+        server.close()
