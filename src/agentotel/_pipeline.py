@@ -61,10 +61,15 @@ def default_meter_provider(resource: Any, endpoint: bool) -> Any:
         return None
     from opentelemetry.sdk.metrics import MeterProvider
 
+    from agentotel.export import _metrics
     from agentotel.telemetry import fastmetrics
 
     fast = fastmetrics.FastMeter()
-    reader = fastmetrics.FastMetricReader(OTLPMetricExporter(), fast, resource)
-    provider = MeterProvider(resource=resource, metric_readers=[reader])
+    otlp = OTLPMetricExporter()
+    exporter = _metrics.ExitAwareMetricExporter(otlp, str(getattr(otlp, "_endpoint", "")))
+    reader = fastmetrics.FastMetricReader(exporter, fast, resource)
+    # Exit is agentotel's (bounded by AGENTOTEL_EXIT_TIMEOUT, after the spans), not the SDK's.
+    provider = MeterProvider(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
+    _metrics.bound_exit(provider, exporter)
     fastmetrics.register(provider, fast)
     return provider

@@ -11,7 +11,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.resources import Resource
@@ -19,6 +19,9 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from agentotel import _config, _safety, semconv
 from agentotel.instrumentation import REGISTRY
+
+if TYPE_CHECKING:
+    from agentotel.export import PipelineStats
 
 _log = logging.getLogger("agentotel")
 _lock = threading.Lock()
@@ -45,6 +48,12 @@ class Instrumentation:
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         flush = getattr(self.tracer_provider, "force_flush", None)
         return bool(flush(timeout_millis)) if callable(flush) else True
+
+    def stats(self) -> PipelineStats:
+        """Spans created, exported, dropped by reason and still queued (see docs/export.md)."""
+        from agentotel.export._stats import pipeline_stats
+
+        return pipeline_stats(self.tracer_provider)
 
     def uninstrument(self) -> None:
         global _current

@@ -10,8 +10,16 @@ Recommended wiring::
 from __future__ import annotations
 
 from agentotel.export._encoding import EncodedBatch, encode_spans
-from agentotel.export._otlp import ExporterStats, OTLPSpanExporter, Outcome
+from agentotel.export._otlp import ExporterStats, OTLPSpanExporter
 from agentotel.export._processor import BatchSpanProcessor, ProcessorStats
+from agentotel.export._staged import (
+    Outcome,
+    RecordBatch,
+    SelfObserving,
+    StagedBatch,
+    StagedExporter,
+)
+from agentotel.export._stats import PipelineStats
 from agentotel.export._wire import PartialSuccess, parse_partial_success
 
 __all__ = [
@@ -21,7 +29,12 @@ __all__ = [
     "OTLPSpanExporter",
     "Outcome",
     "PartialSuccess",
+    "PipelineStats",
     "ProcessorStats",
+    "RecordBatch",
+    "SelfObserving",
+    "StagedBatch",
+    "StagedExporter",
     "encode_spans",
     "parse_partial_success",
 ]

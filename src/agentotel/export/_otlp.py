@@ -40,8 +40,9 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.util.re import parse_env_headers
 
 from agentotel import semconv
-from agentotel.export._encoding import encode_batch, encode_spans
+from agentotel.export._encoding import EncodedBatch, encode_batch, encode_spans
 from agentotel.export._http import Connection, TLSConnection
+from agentotel.export._staged import Outcome
 from agentotel.export._wire import parse_partial_success
 from agentotel.version import __version__
 
@@ -149,16 +150,6 @@ class ExporterStats:
     last_error: str | None = None
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """How one export operation ended: spans delivered, spans lost and why."""
-
-    exported: int
-    failed: int
-    error_type: str | None = None
-    status_code: int | None = None
-
-
 class _Breaker:
     """Opens after ``threshold`` consecutive failed attempts; half-opens after a growing cooldown."""
 
@@ -189,7 +180,7 @@ class _Breaker:
 
 
 class _Attempt:
-    __slots__ = ("body", "error", "retry_after", "status")
+    __slots__ = ("body", "error", "refused", "retry_after", "status")
 
     def __init__(
         self,
@@ -197,11 +188,13 @@ class _Attempt:
         body: bytes = b"",
         retry_after: float | None = None,
         error: str | None = None,
+        refused: bool = False,
     ) -> None:
         self.status = status
         self.body = body
         self.retry_after = retry_after
         self.error = error
+        self.refused = refused
 
 
 class OTLPSpanExporter(SpanExporter):
@@ -321,7 +314,11 @@ class OTLPSpanExporter(SpanExporter):
         """Nothing is buffered here; the processor does the buffering."""
         return True
 
-    # --- pieces the agentotel BatchSpanProcessor drives directly -----------------------
+    # --- the StagedExporter interface the agentotel BatchSpanProcessor drives -----------
+
+    def new_batch(self) -> EncodedBatch:
+        """An empty batch that encodes spans to protobuf bytes as they are added."""
+        return EncodedBatch()
 
     def accepts(self) -> bool:
         """False while the circuit breaker is open (batches would be dropped unencoded)."""
@@ -363,8 +360,13 @@ class OTLPSpanExporter(SpanExporter):
             outcome.status_code,
         )
 
-    def send(self, body: bytes, count: int, deadline: float) -> Outcome:
-        """POST an encoded body, retrying transient failures until ``deadline``."""
+    def send(self, body: bytes, count: int, deadline: float, *, patient: bool = True) -> Outcome:
+        """POST an encoded body, retrying transient failures until ``deadline``.
+
+        With ``patient=False`` (a flush or shutdown waits on this) a refused
+        connection ends the export at once: nobody is listening, and retrying
+        would only hold the caller until the deadline.
+        """
         if self._shutdown:
             self.drop(count, semconv.DROP_ALREADY_SHUTDOWN)
             return Outcome(0, count, semconv.DROP_ALREADY_SHUTDOWN)
@@ -375,7 +377,7 @@ class OTLPSpanExporter(SpanExporter):
             self._stats.inflight += count
         token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
         try:
-            outcome = self._send_with_retries(payload, count, deadline)
+            outcome = self._send_with_retries(payload, count, deadline, patient)
         finally:
             detach(token)
             with self._stats_lock:
@@ -398,7 +400,9 @@ class OTLPSpanExporter(SpanExporter):
         compressor = zlib.compressobj(self._level, zlib.DEFLATED, 31)
         return compressor.compress(body) + compressor.flush()
 
-    def _send_with_retries(self, payload: bytes, count: int, deadline: float) -> Outcome:
+    def _send_with_retries(
+        self, payload: bytes, count: int, deadline: float, patient: bool = True
+    ) -> Outcome:
         error_type: str | None = None
         status: int | None = None
         for attempt in range(_MAX_ATTEMPTS):
@@ -424,7 +428,7 @@ class OTLPSpanExporter(SpanExporter):
                 self._breaker.failure(time.monotonic())
             elif status == 429:
                 self._breaker.success()  # the receiver is up, only busy
-            if not retryable:
+            if not retryable or (result.refused and not patient):
                 break
             delay = result.retry_after
             if delay is None:
@@ -502,7 +506,11 @@ class OTLPSpanExporter(SpanExporter):
                         return _Attempt(None, error=semconv.DROP_TIMEOUT)
                     if reused:
                         continue
-                    return _Attempt(None, error=type(exc).__qualname__)
+                    return _Attempt(
+                        None,
+                        error=type(exc).__qualname__,
+                        refused=isinstance(exc, ConnectionRefusedError),
+                    )
                 with self._stats_lock:
                     self._stats.requests += 1
                     self._stats.bytes_sent += len(payload)

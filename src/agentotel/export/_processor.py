@@ -1,8 +1,8 @@
 """A batching span processor whose ``on_end`` costs almost nothing on the application thread.
 
 Ended spans go into a deque (one length check, one append). Two daemon threads do
-the rest: the *encoder* and the *sender*. With agentotel's own exporter the
-encoder wakes every few dozen spans and encodes them to protobuf bytes at once,
+the rest: the *encoder* and the *sender*. With a :class:`StagedExporter` (such as
+agentotel's OTLP exporter) spans are encoded a few dozen at a time as they arrive,
 so span objects die young (no cyclic-GC pressure) and batches hold only bytes;
 the sender posts finished batches, retrying as the exporter decides. Encoded
 batches waiting for the sender are bounded by ``max_queue_bytes``; when the
@@ -13,7 +13,6 @@ batches of span objects, as with the SDK's processor.
 
 from __future__ import annotations
 
-import atexit
 import os
 import threading
 import time
@@ -35,18 +34,20 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from agentotel import _safety, semconv
-from agentotel.export._encoding import EncodedBatch
-from agentotel.export._otlp import OTLPSpanExporter
+from agentotel.export import _drops, _exit
+from agentotel.export._otlp import resolve_timeout
+from agentotel.export._staged import RecordBatch, SelfObserving, StagedBatch, StagedExporter
 from agentotel.version import __version__
 
 MAX_QUEUE_BYTES_ENV: Final = "AGENTOTEL_BSP_MAX_QUEUE_BYTES"
-EXIT_TIMEOUT_ENV: Final = "AGENTOTEL_BSP_EXIT_TIMEOUT"
+BLOCK_ON_FULL_ENV: Final = "AGENTOTEL_BSP_BLOCK_ON_FULL"
+EXIT_TIMEOUT_ENV: Final = _exit.EXIT_TIMEOUT_ENV
 DEFAULT_MAX_QUEUE_SIZE: Final = 2048
 DEFAULT_SCHEDULE_DELAY_MILLIS: Final = 5000
 DEFAULT_MAX_EXPORT_BATCH_SIZE: Final = 512
 DEFAULT_EXPORT_TIMEOUT_MILLIS: Final = 30000
 DEFAULT_MAX_QUEUE_BYTES: Final = 16 * 1024 * 1024
-DEFAULT_EXIT_TIMEOUT_MILLIS: Final = 5000
+DEFAULT_EXIT_TIMEOUT_MILLIS: Final = _exit.DEFAULT_EXIT_TIMEOUT * 1000
 # Spans encoded per step (agentotel exporter), so a flush marker is honoured
 # promptly. The encoder itself wakes only for a full batch, the schedule delay or
 # a flush: while the application keeps the GIL busy, every time a background
@@ -123,9 +124,10 @@ class BatchSpanProcessor(SpanProcessor):
     """Batches ended, sampled spans and exports them from background threads.
 
     A drop-in for the SDK's ``BatchSpanProcessor`` (same arguments, same
-    ``OTEL_BSP_*`` variables) that works with any ``SpanExporter``; with
-    agentotel's :class:`OTLPSpanExporter` encoding and sending are pipelined
-    and a down endpoint costs no encoding work.
+    ``OTEL_BSP_*`` variables) that works with any ``SpanExporter``; with a
+    :class:`StagedExporter` (agentotel's :class:`OTLPSpanExporter`, or any
+    exporter implementing the protocol) encoding and sending are pipelined and
+    a down endpoint costs no encoding work.
     """
 
     def __init__(
@@ -138,6 +140,7 @@ class BatchSpanProcessor(SpanProcessor):
         max_queue_bytes: int | None = None,
         *,
         exit_timeout_millis: float | None = None,
+        block_on_full_millis: float | None = None,
         meter_provider: MeterProvider | None = None,
     ) -> None:
         capacity = int(
@@ -165,11 +168,6 @@ class BatchSpanProcessor(SpanProcessor):
             if max_queue_bytes is not None
             else _env_number(MAX_QUEUE_BYTES_ENV, DEFAULT_MAX_QUEUE_BYTES)
         )
-        exit_timeout = (
-            exit_timeout_millis
-            if exit_timeout_millis is not None
-            else _env_number(EXIT_TIMEOUT_ENV, DEFAULT_EXIT_TIMEOUT_MILLIS)
-        )
         if max_export_batch_size is None and OTEL_BSP_MAX_EXPORT_BATCH_SIZE not in os.environ:
             batch = min(batch, capacity)  # a small queue alone implies small batches
         if capacity <= 0:
@@ -179,7 +177,10 @@ class BatchSpanProcessor(SpanProcessor):
         if delay <= 0:
             raise ValueError("schedule_delay_millis must be positive.")
         self.span_exporter = span_exporter
-        self._staged = isinstance(span_exporter, OTLPSpanExporter)
+        self._stager: StagedExporter | None = (
+            span_exporter if isinstance(span_exporter, StagedExporter) else None
+        )
+        self._staged = self._stager is not None
         self._capacity = capacity
         self._batch = batch
         # How many queued spans wake the encoder: a chunk when spans are encoded
@@ -188,25 +189,36 @@ class BatchSpanProcessor(SpanProcessor):
         self._delay = delay / 1000.0
         self._export_timeout = (export_timeout or DEFAULT_EXPORT_TIMEOUT_MILLIS) / 1000.0
         self._budget = max(budget, 1)
-        self._exit_timeout = exit_timeout / 1000.0
+        # How long an ending thread may wait for room in a full queue before the
+        # span is dropped: 0 (the default) never waits. For slow local
+        # destinations (a store) where a short wait beats a lost span.
+        block = (
+            block_on_full_millis
+            if block_on_full_millis is not None
+            else _env_number(BLOCK_ON_FULL_ENV, 0.0)
+        )
+        self._block_on_full = max(block, 0.0) / 1000.0
+        # None: the process-wide exit deadline (AGENTOTEL_EXIT_TIMEOUT) applies.
+        self._exit_timeout = None if exit_timeout_millis is None else exit_timeout_millis / 1000.0
         self._component_name = f"{semconv.COMPONENT_BATCHING_SPAN_PROCESSOR}/{next(_component_ids)}"
         self._shutdown = False
         self._hard_deadline = float("inf")
         self._reset_state()
         weak_self = weakref.ref(self)
 
-        def _at_exit() -> None:
+        def _at_exit(deadline: float) -> None:
             processor = weak_self()
             if processor is not None:
-                processor._exit()
+                processor._exit(deadline)
 
         def _after_fork() -> None:
             processor = weak_self()
             if processor is not None:
                 processor._reset_state()
 
-        self._atexit = _at_exit
-        atexit.register(_at_exit)
+        self._exit_key = _exit.at_exit(_at_exit, _exit.SPANS)
+        _exit.at_end(_drops.print_summary)
+        _drops.track(self)
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=_after_fork)
         if meter_provider is not None:
@@ -224,12 +236,13 @@ class BatchSpanProcessor(SpanProcessor):
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._drain_lock = threading.Lock()  # one thread encodes at a time
-        self._open = EncodedBatch()
+        self._open: StagedBatch = self._new_batch()
         self._due = float("inf")
         self._outbox: deque[_Payload | _Marker] = deque()
         self._outbox_bytes = 0
         self._outbox_cv = threading.Condition(threading.Lock())
         self._flushes = 0
+        self._urgent = 0  # flushes waiting on the sender: refused connections end them at once
         self._stop = False
         self._encoder: threading.Thread | None = None
         self._sender: threading.Thread | None = None
@@ -250,16 +263,39 @@ class BatchSpanProcessor(SpanProcessor):
         queue = self._queue
         n = len(queue)
         if n >= self._limit:
-            self._refuse()
+            if not self._block_on_full or not self._wait_to_queue(span):
+                self._refuse()
             return
         queue.append(span)
         if n >= self._wake_at and not self._waking:
             self._backlog()
 
+    def _wait_to_queue(self, span: ReadableSpan) -> bool:
+        """The queue is full: wait up to ``block_on_full_millis`` for room, then queue ``span``.
+
+        Only with the knob set; never on the processor's own threads (they
+        would wait for themselves), never after shutdown.
+        """
+        if self._shutdown or threading.current_thread() in (self._encoder, self._sender):
+            return False
+        deadline = time.monotonic() + self._block_on_full
+        self._wake.set()
+        pause = 0.0005
+        while time.monotonic() < deadline and not self._shutdown:
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
+            if len(self._queue) < self._limit:
+                self._queue.append(span)
+                return True
+        return False
+
     def _refuse(self) -> None:
         reason = semconv.DROP_ALREADY_SHUTDOWN if self._shutdown else semconv.DROP_QUEUE_FULL
         with self._lock:
+            first = not self._dropped
             self._dropped[reason] = self._dropped.get(reason, 0) + 1
+        if first and not _drops.warned():
+            self._wake.set()  # the encoder thread logs the warning, not this one
 
     def _backlog(self) -> None:
         """A chunk is queued: encode it here if nobody else is, else wake the encoder.
@@ -309,16 +345,25 @@ class BatchSpanProcessor(SpanProcessor):
 
     # --- flushing and shutdown ----------------------------------------------------------
 
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Export every span ended before the call; True only if all of them arrived in time."""
+    def force_flush(self, timeout_millis: float | None = None) -> bool:
+        """Export every span ended before the call; True only if all of them arrived in time.
+
+        Without ``timeout_millis`` the bound is ``OTEL_EXPORTER_OTLP_TIMEOUT``
+        (10 s by default). A refused connection ends the wait at once.
+        """
         if self._shutdown:
             return False
-        return self._flush(time.monotonic() + timeout_millis / 1000.0)
+        return self._flush(time.monotonic() + self._timeout_seconds(timeout_millis))
+
+    @staticmethod
+    def _timeout_seconds(timeout_millis: float | None) -> float:
+        return resolve_timeout() if timeout_millis is None else timeout_millis / 1000.0
 
     def _flush(self, deadline: float) -> bool:
         with self._lock:
             marker = _Marker(self._enc_failed_total, self._send_failed_total)
             self._flushes += 1
+            self._urgent += 1
         if self._encoder is None and not self._queue and not self._outbox and not self._open:
             return True  # nothing was ever queued here: no threads needed
         self._queue.append(marker)
@@ -329,22 +374,25 @@ class BatchSpanProcessor(SpanProcessor):
         remaining = deadline - time.monotonic()
         return marker.done.wait(max(remaining, 0.0)) and marker.success
 
-    def shutdown(self, timeout_millis: float = 30000) -> bool:  # type: ignore[override]
+    def shutdown(self, timeout_millis: float | None = None) -> bool:  # type: ignore[override]
         """Flush, stop the threads and shut the exporter down, all within ``timeout_millis``.
 
-        Spans ended afterwards are dropped and counted as ``already_shutdown``.
-        Returns True only if every queued span was exported in time.
+        Without ``timeout_millis`` the bound is ``OTEL_EXPORTER_OTLP_TIMEOUT``
+        (10 s by default). Spans ended afterwards are dropped and counted as
+        ``already_shutdown``. Returns True only if every queued span was
+        exported in time.
         """
         if self._shutdown:
             return False
-        deadline = time.monotonic() + timeout_millis / 1000.0
+        if timeout_millis is None and _exit.exiting():
+            return self._shutdown_by(self._exit_deadline(_exit.exit_deadline()))
+        return self._shutdown_by(time.monotonic() + self._timeout_seconds(timeout_millis))
+
+    def _shutdown_by(self, deadline: float) -> bool:
         self._hard_deadline = deadline
         self._shutdown = True
         self._limit = -1
-        try:
-            atexit.unregister(self._atexit)
-        except Exception:  # pragma: no cover - atexit.unregister does not raise in practice
-            pass
+        _exit.cancel(self._exit_key)
         ok = self._flush(deadline)
         self._stop = True
         self._wake.set()
@@ -359,11 +407,45 @@ class BatchSpanProcessor(SpanProcessor):
             ok = False
         return ok
 
-    def _exit(self) -> None:
+    def _exit(self, deadline: float) -> None:
         if not self._shutdown:
-            self.shutdown(self._exit_timeout * 1000.0)
+            self._shutdown_by(self._exit_deadline(deadline))
+
+    def _exit_deadline(self, shared: float) -> float:
+        """This processor's own ``exit_timeout_millis`` if it has one, else the shared deadline."""
+        if self._exit_timeout is not None:
+            return time.monotonic() + self._exit_timeout
+        return shared
 
     # --- observability ----------------------------------------------------------------
+
+    def destination(self) -> str:
+        """Where this processor's spans go, for messages: an endpoint, a path or a class."""
+        exporter = self.span_exporter
+        for attr in ("endpoint", "path"):
+            value = getattr(exporter, attr, None)
+            if isinstance(value, str) and value:
+                return value
+        return type(exporter).__name__
+
+    def drop_report(self) -> tuple[int, dict[str, int], int, str]:
+        """Spans received, spans lost by reason, queue capacity, destination (for messages)."""
+        snap = self.stats()
+        lost = dict(snap.dropped)
+        for reason, n in snap.failed.items():
+            lost[reason] = lost.get(reason, 0) + n
+        received = snap.processed + sum(snap.dropped.values()) + snap.queue_size
+        return received, lost, self._capacity, self.destination()
+
+    def _maybe_warn(self) -> None:
+        """Log the process's one drop warning if this processor has lost spans.
+
+        At exit the summary line on stderr says it instead (with the same hint).
+        """
+        if _drops.warned() or not (self._dropped or self._failed) or _exit.exiting():
+            return
+        _received, lost, capacity, destination = self.drop_report()
+        _drops.warn_once(lost, capacity, destination)
 
     def stats(self) -> ProcessorStats:
         """Counters since start (or since fork, in a child process)."""
@@ -425,8 +507,12 @@ class BatchSpanProcessor(SpanProcessor):
             unit="{span}",
             description="The maximum number of spans the queue of a given instance of an SDK span processor can hold.",
         )
-        if isinstance(self.span_exporter, OTLPSpanExporter):
-            self.span_exporter.register_metrics(meter_provider)
+        exporter = self.span_exporter
+        if isinstance(exporter, SelfObserving):
+            try:
+                exporter.register_metrics(meter_provider)
+            except Exception as exc:  # the processor's own instruments stay registered
+                _safety.report("export.register_metrics", exc)
 
     # --- the encoder thread -----------------------------------------------------------
 
@@ -441,6 +527,7 @@ class BatchSpanProcessor(SpanProcessor):
                 try:
                     with self._drain_lock:
                         self._drain(partial=time.monotonic() >= self._due, wait_for_room=True)
+                    self._maybe_warn()
                 except Exception as exc:  # a bug here must not stop exporting for good
                     _safety.report("export.encoder", exc)
         finally:
@@ -505,12 +592,16 @@ class BatchSpanProcessor(SpanProcessor):
         self._wake_at = max(min(chunk, batch_size - self._open.count) - 1, 0)
         return True
 
+    def _new_batch(self) -> StagedBatch:
+        stager = self._stager
+        return stager.new_batch() if stager is not None else RecordBatch()
+
     def _encode(self, spans: list[ReadableSpan]) -> None:
         count = len(spans)
         with self._lock:
             self._processed += count
-        exporter = self.span_exporter
-        assert isinstance(exporter, OTLPSpanExporter)
+        exporter = self._stager
+        assert exporter is not None
         if not exporter.accepts():
             exporter.drop(count, semconv.DROP_CIRCUIT_OPEN)
             self._tally_failed(count, semconv.DROP_CIRCUIT_OPEN, encoder=True)
@@ -527,9 +618,10 @@ class BatchSpanProcessor(SpanProcessor):
             return True
         if wait_for_room and not self._wait_for_room():
             return False
-        self._open = EncodedBatch()
+        self._open = self._new_batch()
         body = batch.body()
-        self._post(_Payload(body, batch.count, len(body)), len(body))
+        size = len(body) if type(body) is bytes else batch.size
+        self._post(_Payload(body, batch.count, size), size)
         self._due = time.monotonic() + self._delay
         return True
 
@@ -607,6 +699,7 @@ class BatchSpanProcessor(SpanProcessor):
             if type(item) is _Marker:
                 with self._lock:
                     send_failed = self._send_failed_total - item.snap_send
+                    self._urgent -= 1
                 item.success = item.enc_failed == 0 and send_failed == 0
                 item.done.set()
             else:
@@ -623,9 +716,10 @@ class BatchSpanProcessor(SpanProcessor):
     def _export(self, payload: _Payload) -> None:
         deadline = min(time.monotonic() + self._export_timeout, self._hard_deadline)
         exporter = self.span_exporter
-        if self._staged:
-            assert isinstance(exporter, OTLPSpanExporter)
-            outcome = exporter.send(payload.body, payload.count, deadline)
+        stager = self._stager
+        if stager is not None:
+            patient = not self._urgent and not self._shutdown
+            outcome = stager.send(payload.body, payload.count, deadline, patient=patient)
             exported, failed, reason = outcome.exported, outcome.failed, outcome.error_type
         else:
             try:
@@ -641,6 +735,7 @@ class BatchSpanProcessor(SpanProcessor):
             self._exported += exported
         if failed:
             self._tally_failed(failed, reason or semconv.DROP_EXPORT_FAILED, encoder=False)
+            self._maybe_warn()
 
     def _tally_failed(self, count: int, reason: str, encoder: bool) -> None:
         with self._lock:
