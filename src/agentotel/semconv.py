@@ -106,6 +106,7 @@ GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
 GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
 # agentotel's own: what an evaluator measured when it reports several results per span.
 AGENTOTEL_EVALUATION_SUBJECT: Final = "agentotel.evaluation.subject"
+AGENTOTEL_EVALUATION_JUDGE: Final = "agentotel.evaluation.judge"
 
 # --- general (non-GenAI) attributes -----------------------------------------
 SERVER_ADDRESS: Final = "server.address"
