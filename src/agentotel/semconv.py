@@ -106,6 +106,7 @@ GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
 GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
 # agentotel's own: what an evaluator measured when it reports several results per span.
 AGENTOTEL_EVALUATION_SUBJECT: Final = "agentotel.evaluation.subject"
+AGENTOTEL_EVALUATION_JUDGE: Final = "agentotel.evaluation.judge"
 
 # --- general (non-GenAI) attributes -----------------------------------------
 SERVER_ADDRESS: Final = "server.address"
@@ -171,6 +172,7 @@ MCP_DURATION_BUCKETS: Final = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30,
 
 # --- agentotel's own (outside the conventions, namespaced) -------------------
 AGENTOTEL_RUN_ID: Final = "agentotel.run.id"
+AGENTOTEL_CASE_ID: Final = "agentotel.case.id"
 AGENTOTEL_VCS_DIRTY: Final = "agentotel.vcs.dirty"
 AGENTOTEL_STEP_NAME: Final = "agentotel.step.name"
 AGENTOTEL_CONTENT_TRUNCATED: Final = "agentotel.content.truncated"

@@ -122,6 +122,11 @@ def _parser() -> argparse.ArgumentParser:
     from agentotel.cli.view_cmd import add_parsers as add_view_parsers
 
     add_view_parsers(sub, common)
+    from agentotel.cli.report_cmd import add_parsers as add_report_parsers
+    from agentotel.cli.skills_cmd import add_parsers as add_skills_parsers
+
+    add_report_parsers(sub, common)
+    add_skills_parsers(sub)
     return parser
 
 

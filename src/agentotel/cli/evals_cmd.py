@@ -295,19 +295,12 @@ def _guess(q: Any, value: str) -> tuple[str, str]:
     )
 
 
-def build_comparison(args: argparse.Namespace) -> Comparison:
-    """The comparison that ``compare`` (and ``view --compare``) asked for."""
+def load_sides(args: argparse.Namespace) -> tuple[Config, Side, Side]:
+    """The config and both sides' traces for ``args.baseline`` and ``args.candidate``."""
     from agentotel import query
-    from agentotel.evals.builtin import Context
-    from agentotel.evals.compare import METRICS, compare
-    from agentotel.evals.options import suggest
     from agentotel.store.settings import default_path
 
     config = _config(args)
-    metrics = getattr(args, "metric", None) or []
-    for name in metrics:
-        if name not in METRICS:
-            raise ValueError(f"unknown metric {name!r}{suggest(name, list(METRICS))}")
     limit = getattr(args, "limit", None) or 1000
     needs_store = not (args.baseline.startswith("file:") and args.candidate.startswith("file:"))
     if needs_store:
@@ -317,6 +310,22 @@ def build_comparison(args: argparse.Namespace) -> Comparison:
     else:
         base = _side(None, args.baseline, limit, config)
         cand = _side(None, args.candidate, limit, config)
+    return config, base, cand
+
+
+def build_comparison(
+    args: argparse.Namespace, sides: tuple[Config, Side, Side] | None = None
+) -> Comparison:
+    """The comparison that ``compare`` (and ``view --compare``, ``report``) asked for."""
+    from agentotel.evals.builtin import Context
+    from agentotel.evals.compare import METRICS, compare
+    from agentotel.evals.options import suggest
+
+    metrics = getattr(args, "metric", None) or []
+    for name in metrics:
+        if name not in METRICS:
+            raise ValueError(f"unknown metric {name!r}{suggest(name, list(METRICS))}")
+    config, base, cand = sides if sides is not None else load_sides(args)
     cmp = config.compare
     return compare(
         base,

@@ -20,6 +20,17 @@ from agentotel.evals.options import Options
 ENTRY_POINT_GROUP = "agentotel.evaluators"
 
 
+def _bundled() -> dict[str, type[Evaluator]]:
+    from agentotel.evals.cases import Expectations, ToolSelection
+    from agentotel.evals.judge import Judge
+
+    return {**BUILTINS, **{c.name: c for c in (Expectations, ToolSelection, Judge)}}
+
+
+BUNDLED: dict[str, type[Evaluator]] = _bundled()
+"""Every evaluator agentotel ships: the structural ones plus datasets and the LLM judge."""
+
+
 class EvaluatorLike(Protocol):
     """Anything the runner can call: a name, a scope and ``evaluate``."""
 
@@ -162,7 +173,7 @@ def _entry_points() -> dict[str, Any]:
 
 def known_names() -> set[str]:
     """Every evaluator name that can be referenced without defining it in config."""
-    return set(BUILTINS) | set(_entry_points())
+    return set(BUNDLED) | set(_entry_points())
 
 
 def check_options(func: Callable[..., Any], options: Mapping[str, Any], opts: Options) -> None:
@@ -201,8 +212,8 @@ def build(
     if target is not None:
         func = import_object(target, f"{path}.callable", source, base_dir)
         return _from_object(name, func, opts)
-    if name in BUILTINS:
-        return BUILTINS[name].configure(opts)
+    if name in BUNDLED:
+        return BUNDLED[name].configure(opts)
     ep = _entry_points().get(name)
     if ep is None:
         raise ConfigError(path, f"unknown evaluator {name!r}", source)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from agentotel import semconv
 from agentotel.evals.config import Selection
 from agentotel.evals.model import TraceData
 from agentotel.query import Query, parse_time
@@ -88,7 +89,13 @@ def from_store(q: Query, sel: Selection) -> tuple[list[TraceData], bool]:
         return [_load(q, i) for i in ids], False
     summaries = _summaries(q, sel)
     truncated = len(summaries) > sel.limit
-    return [_load(q, s.trace_id) for s in summaries[: sel.limit]], truncated
+    loaded = [_load(q, s.trace_id) for s in summaries[: sel.limit]]
+    return [t for t in loaded if not is_judge(t)], truncated
+
+
+def is_judge(trace: TraceData) -> bool:
+    """A trace of the LLM judge's own calls: never itself evaluated."""
+    return bool(trace.root.attributes.get(semconv.AGENTOTEL_EVALUATION_JUDGE))
 
 
 def _load(q: Query, trace_id: str) -> TraceData:

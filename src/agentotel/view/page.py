@@ -33,7 +33,12 @@ def embed_json(data: Any) -> str:
 
 @cache
 def _asset(name: str) -> str:
-    return resources.files("agentotel.view").joinpath("assets").joinpath(name).read_text(encoding="utf-8")
+    return (
+        resources.files("agentotel.view")
+        .joinpath("assets")
+        .joinpath(name)
+        .read_text(encoding="utf-8")
+    )
 
 
 def render(payload: dict[str, Any], links: bool = False) -> str:
