@@ -3,7 +3,8 @@
 Used only after a write failed (the common path pays nothing): text with lone
 surrogates (a non-UTF-8 file name, a model reply cut mid-character) gets U+FFFD
 in their place; integer columns outside SQLite's signed 64-bit range are clamped
-(token counts to :data:`TOKEN_LIMIT`, so sums over many spans cannot overflow);
+(token counts to :data:`TOKEN_LIMIT`, so sums over many spans cannot overflow;
+inside the JSON of attributes any integer is kept exactly);
 NaN and infinities inside attributes become strings (SQLite's JSON functions
 reject them); missing required text becomes ``""``. A repaired span carries
 ``agentotel.store.sanitized``: the fields that changed.
@@ -51,10 +52,8 @@ def plain(value: Any) -> Any:
     """An attribute value that SQLite and its JSON functions accept, converted recursively."""
     if isinstance(value, str):
         return text(value)
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return value if INT64_MIN <= value <= INT64_MAX else str(value)
+    if isinstance(value, (bool, int)) or value is None:
+        return value  # JSON text holds any integer exactly; only columns need clamping
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, Mapping):

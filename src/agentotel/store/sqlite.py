@@ -201,7 +201,12 @@ class SQLiteStore:
         return len(new)
 
     def _write_repaired(self, conn: sqlite3.Connection, spans: Sequence[Span]) -> int:
-        repaired = [sanitize.span(s) for s in spans]
+        repaired: list[Span] = []
+        for span in spans:
+            try:
+                repaired.append(sanitize.span(span))
+            except Exception as exc:  # a value whose str() fails: nothing to store
+                self._reject(span, exc)
         try:
             return self._write_batch(conn, repaired)
         except _BAD_ROW:
@@ -211,16 +216,21 @@ class SQLiteStore:
             try:
                 new += self._write_batch(conn, [span])
             except _BAD_ROW as exc:
-                self.rejected += 1
-                if not self._warned_rejected:
-                    self._warned_rejected = True
-                    _log.warning(
-                        "agentotel: the store refused span %s of trace %s: %s",
-                        span.span_id,
-                        span.trace_id,
-                        exc,
-                    )
+                self._reject(span, exc)
         return new
+
+    def _reject(self, span: Span, exc: BaseException) -> None:
+        self.rejected += 1
+        if not self._warned_rejected:
+            self._warned_rejected = True
+            _log.warning(
+                "agentotel: the store could not record span %r of trace %r (%s: %s); "
+                "other spans are recorded",
+                getattr(span, "span_id", None),
+                getattr(span, "trace_id", None),
+                type(exc).__name__,
+                exc,
+            )
 
     def add_events(self, updates: Sequence[SpanEvents]) -> int:
         """Add events to stored spans in one transaction; returns how many were added."""
