@@ -139,6 +139,7 @@ class BatchSpanProcessor(SpanProcessor):
         *,
         exit_timeout_millis: float | None = None,
         meter_provider: MeterProvider | None = None,
+        block_on_full_millis: float = 0,
     ) -> None:
         capacity = int(
             max_queue_size
@@ -189,6 +190,11 @@ class BatchSpanProcessor(SpanProcessor):
         self._export_timeout = (export_timeout or DEFAULT_EXPORT_TIMEOUT_MILLIS) / 1000.0
         self._budget = max(budget, 1)
         self._exit_timeout = exit_timeout / 1000.0
+        # When the queue is full, on_end waits up to this long for room (0: drop at once).
+        # After one wait runs out, spans drop without waiting until an export succeeds,
+        # so a stalled exporter costs the application one wait, not one per span.
+        self._block = max(block_on_full_millis, 0) / 1000.0
+        self._stalled = False
         self._component_name = f"{semconv.COMPONENT_BATCHING_SPAN_PROCESSOR}/{next(_component_ids)}"
         self._shutdown = False
         self._hard_deadline = float("inf")
@@ -249,12 +255,28 @@ class BatchSpanProcessor(SpanProcessor):
             return
         queue = self._queue
         n = len(queue)
-        if n >= self._limit:
+        if n >= self._limit and not (self._block and self._await_room()):
             self._refuse()
             return
         queue.append(span)
         if n >= self._wake_at and not self._waking:
             self._backlog()
+
+    def _await_room(self) -> bool:
+        """The queue is full: wait up to the block limit for the exporter to make room."""
+        worker = threading.current_thread()
+        if self._stalled or self._shutdown or self._encoder is None:
+            return False
+        if worker is self._encoder or worker is self._sender:
+            return False
+        deadline = time.monotonic() + self._block
+        self._wake.set()
+        while len(self._queue) >= self._limit:
+            if self._stop or time.monotonic() >= deadline:
+                self._stalled = True
+                return False
+            time.sleep(0.001)
+        return True
 
     def _refuse(self) -> None:
         reason = semconv.DROP_ALREADY_SHUTDOWN if self._shutdown else semconv.DROP_QUEUE_FULL
@@ -639,6 +661,8 @@ class BatchSpanProcessor(SpanProcessor):
                 reason = None if ok else semconv.DROP_EXPORT_FAILED
         with self._lock:
             self._exported += exported
+        if exported:
+            self._stalled = False
         if failed:
             self._tally_failed(failed, reason or semconv.DROP_EXPORT_FAILED, encoder=False)
 

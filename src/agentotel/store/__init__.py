@@ -19,7 +19,7 @@ from agentotel.store.errors import (
     StoreSchemaTooNew,
     TraceNotFound,
 )
-from agentotel.store.exporter import StoreSpanExporter
+from agentotel.store.exporter import StoreSpanExporter, store_processor
 from agentotel.store.factory import open_backend
 from agentotel.store.model import GroupStats, Span, SpanEvents, TraceSummary
 from agentotel.store.settings import default_path, store_enabled
@@ -46,4 +46,5 @@ __all__ = [
     "default_path",
     "open_backend",
     "store_enabled",
+    "store_processor",
 ]
