@@ -96,13 +96,35 @@ def _dispatch(args: argparse.Namespace) -> int:
         elif args.command == "export":
             payload = q.export_otlp(args.trace_id)
             if args.output:
-                Path(args.output).write_text(json.dumps(payload) + "\n", encoding="utf-8")
+                _write_file(args.output, json.dumps(payload) + "\n")
             else:
                 render.dump_json(payload)
         elif args.command == "sql":
-            result = q.sql(args.query, limit=args.limit)
+            result = q.sql(args.query, limit=args.limit, timeout_s=_sql_timeout(args.timeout))
             _emit(args, result.to_dict(), render.sql(result))
     return EXIT_OK
+
+
+def _write_file(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except IsADirectoryError:
+        raise CliError(f"cannot write {path}: it is a directory", EXIT_USAGE) from None
+    except FileNotFoundError:
+        raise CliError(f"cannot write {path}: its folder does not exist", EXIT_USAGE) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _sql_timeout(text: str | None) -> float | None:
+    """``--timeout`` in seconds: None for the configured default, 0 for no limit."""
+    if text is None:
+        return None
+    from agentotel.store.settings import OFF_WORDS, parse_duration
+
+    if text.strip().lower() in OFF_WORDS:
+        return 0.0
+    return parse_duration(text)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -156,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         fail(str(exc))
         return EXIT_USAGE
+    except RecursionError:
+        fail("input nested too deeply to read")
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -163,3 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except (OSError, MemoryError) as exc:
+        fail(f"{type(exc).__name__}: {exc}")
+        return EXIT_NOT_FOUND
+    except Exception as exc:  # a bug: still one line, never a traceback
+        fail(f"internal error ({type(exc).__name__}: {exc}); please report it")
+        return EXIT_NOT_FOUND

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import argparse
+from typing import NoReturn
 
+from agentotel.cli.errors import EXIT_USAGE, fail
 from agentotel.version import __version__
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other CLI error."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see '{self.prog} --help')")
+        raise SystemExit(EXIT_USAGE)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--store",
         metavar="PATH",
@@ -16,13 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--json", action="store_true", help="machine-readable JSON output")
 
-    window = argparse.ArgumentParser(add_help=False)
+    window = _Parser(add_help=False)
     window.add_argument("--since", metavar="WHEN", help="newer than a duration ago (1h) or a time")
     window.add_argument("--until", metavar="WHEN", help="older than a duration ago or a time")
     window.add_argument("--run", metavar="ID", help="only this run id ('last' for the latest run)")
     window.add_argument("--service", metavar="NAME", help="only this service.name")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="agentotel",
         description="Inspect what your agent application did, from the local trace store.",
     )
@@ -92,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sql", parents=[common], help="run one read-only SQL query on the store")
     p.add_argument("query", metavar="SQL", help="one SELECT statement")
     p.add_argument("--limit", type=int, default=1000, metavar="N", help="at most N rows (1000)")
+    p.add_argument(
+        "--timeout",
+        metavar="D",
+        help="stop the query after this long (default: $AGENTOTEL_SQL_TIMEOUT or 10s; 0: never)",
+    )
 
     from agentotel.cli.evals_cmd import add_parsers as add_eval_parsers
 

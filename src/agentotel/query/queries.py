@@ -11,6 +11,7 @@ from typing import Any
 from agentotel.query import otlp
 from agentotel.query.parse import LATEST, check_status, duration_ns, parse_time, parse_where
 from agentotel.query.results import SqlResult, Trace, tree_order
+from agentotel.store import settings as store_settings
 from agentotel.store.backend import GROUP_KEYS, TraceBackend
 from agentotel.store.errors import AmbiguousTraceId, TraceNotFound
 from agentotel.store.factory import open_backend
@@ -266,9 +267,15 @@ class Query:
             raise TraceNotFound(f"no trace {trace_id}")
         return otlp.encode(spans)
 
-    def sql(self, text: str, limit: int = 1000) -> SqlResult:
-        """Run one read-only SQL statement against the store (see docs/query.md for tables)."""
-        columns, rows = self.backend.sql(text, limit)
+    def sql(self, text: str, limit: int = 1000, timeout_s: float | None = None) -> SqlResult:
+        """Run one read-only SQL statement against the store (see docs/query.md for tables).
+
+        The statement is stopped after ``timeout_s`` seconds (default:
+        ``AGENTOTEL_SQL_TIMEOUT``, 10 s; 0 for no limit), raising ``QueryTimeout``.
+        """
+        if timeout_s is None:
+            timeout_s = store_settings.sql_timeout_s()
+        columns, rows = self.backend.sql(text, limit, timeout_s or None)
         return SqlResult(columns, list(rows))
 
 

@@ -7,6 +7,7 @@ is on exactly when no OTLP traces endpoint is configured.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -78,7 +79,10 @@ def parse_duration(text: str, default_unit: str = "s") -> float:
     factor = _UNITS_S.get((unit or default_unit).lower())
     if factor is None:
         raise ValueError(f"unknown duration unit in {text!r} (use ms, s, m, h, d or w)")
-    return float(number) * factor
+    seconds = float(number) * factor
+    if not math.isfinite(seconds):
+        raise ValueError(f"duration too long: {text[:40]!r}")
+    return seconds
 
 
 def parse_size(text: str) -> int:

@@ -58,6 +58,8 @@ _READ_ACTIONS = {
     getattr(sqlite3, "SQLITE_RECURSIVE", 33),
 }
 
+_MAX_ROWS = 2**31 - 1  # fetchmany takes a C int
+
 # Errors that say a row's values are unacceptable, not that the store is unusable.
 _BAD_ROW = (
     sqlite3.IntegrityError,
@@ -308,7 +310,7 @@ class SQLiteStore:
             try:
                 cur = conn.execute(text)
                 columns = [d[0] for d in cur.description or ()]
-                rows = cur.fetchmany(limit)
+                rows = cur.fetchmany(min(max(limit, 0), _MAX_ROWS))
             except sqlite3.OperationalError as exc:
                 if deadline is not None and time.monotonic() > deadline:
                     raise QueryTimeout(

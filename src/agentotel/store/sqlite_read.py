@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from agentotel.store.model import (
     TraceFilter,
     TraceSummary,
 )
+from agentotel.store.sanitize import INT64_MAX, INT64_MIN
 
 _SELECT_SPAN = (
     "s.trace_id, s.span_id, s.parent_id, s.parent_is_remote, s.name, s.kind, s.start_ns, "
@@ -57,7 +59,19 @@ _COLUMN_ALIASES = {
 
 
 def fetch(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    return conn.execute(sql, params).fetchall()
+    """Rows of ``sql``; integer parameters (limits, times) are held inside SQLite's 64 bits."""
+    bound = [min(max(p, INT64_MIN), INT64_MAX) if type(p) is int else p for p in params]
+    return conn.execute(sql, bound).fetchall()
+
+
+def _number(value: int | float) -> int | float:
+    """A compared number SQLite can bind: an integer past 64 bits becomes a float (or infinity)."""
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    return value
 
 
 def list_traces(conn: sqlite3.Connection, flt: TraceFilter) -> list[TraceSummary]:
