@@ -271,11 +271,13 @@ class BatchSpanProcessor(SpanProcessor):
             return False
         deadline = time.monotonic() + self._block
         self._wake.set()
-        while len(self._queue) >= self._limit:
-            if self._stop or time.monotonic() >= deadline:
-                self._stalled = True
-                return False
-            time.sleep(0.001)
+        with self._outbox_cv:  # notified whenever the encoder moves a batch on
+            while len(self._queue) >= self._limit:
+                remaining = deadline - time.monotonic()
+                if self._stop or remaining <= 0:
+                    self._stalled = True
+                    return False
+                self._outbox_cv.wait(min(remaining, 0.05))
         return True
 
     def _refuse(self) -> None:

@@ -142,7 +142,9 @@ def insert(
         text = resource_text.get(key)
         if text is None:
             text = resource_text[key] = _dumps(dict(sorted(s.resource.items())))
-        duration = s.duration_ns
+        duration = s.end_ns - s.start_ns
+        if duration < 0:
+            duration = 0
         rows.append(
             (
                 s.trace_id, s.span_id, s.parent_id, int(s.parent_is_remote), s.name, s.kind,
@@ -226,7 +228,9 @@ def upsert_rollup(conn: sqlite3.Connection, spans: Iterable[Span]) -> None:
     cells: dict[tuple[str, str, int, str, str, int], list[int]] = {}
     for s in spans:
         run = s.run_id or ""
-        duration = s.duration_ns
+        duration = s.end_ns - s.start_ns
+        if duration < 0:
+            duration = 0
         bucket = duration_bucket(duration)
         hour = s.start_ns // HOUR_NS
         has_tokens = s.input_tokens is not None or s.output_tokens is not None
