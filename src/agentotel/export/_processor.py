@@ -194,7 +194,6 @@ class BatchSpanProcessor(SpanProcessor):
         # After one wait runs out, spans drop without waiting until an export succeeds,
         # so a stalled exporter costs the application one wait, not one per span.
         self._block = max(block_on_full_millis, 0) / 1000.0
-        self._stalled = False
         self._component_name = f"{semconv.COMPONENT_BATCHING_SPAN_PROCESSOR}/{next(_component_ids)}"
         self._shutdown = False
         self._hard_deadline = float("inf")
@@ -227,6 +226,7 @@ class BatchSpanProcessor(SpanProcessor):
         self._limit = -1 if self._shutdown else self._capacity
         self._wake_at = 0
         self._waking = False
+        self._stalled = False
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._drain_lock = threading.Lock()  # one thread encodes at a time

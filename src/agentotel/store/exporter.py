@@ -141,7 +141,7 @@ class StoreSpanExporter(SpanExporter):
 
     def shutdown(self) -> None:
         self._closing.set()  # ends a lock retry in progress
-        if not self._lock.acquire(timeout=self._timeout_s + 1.0):
+        if not self._lock.acquire(timeout=1.0):  # a write still waiting on SQLite: leave it
             self._shutdown = True
             return
         try:
