@@ -24,7 +24,7 @@ def _otlp_exporter() -> Any:
 
 def default_processors(endpoint: bool) -> list[SpanProcessor]:
     """OTLP when an endpoint is configured; the local store when none is, or when asked for."""
-    from agentotel.store import StoreSpanExporter, store_enabled
+    from agentotel.store import store_enabled, store_processor
 
     processors: list[SpanProcessor] = []
     if endpoint:
@@ -33,7 +33,7 @@ def default_processors(endpoint: bool) -> list[SpanProcessor]:
         except Exception as exc:
             _log.warning("agentotel: OTLP exporter unavailable: %s", exc)
     if store_enabled():
-        processors.append(_processor(StoreSpanExporter()))
+        processors.append(store_processor())
     return processors
 
 

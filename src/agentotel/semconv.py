@@ -177,6 +177,8 @@ AGENTOTEL_VCS_DIRTY: Final = "agentotel.vcs.dirty"
 AGENTOTEL_STEP_NAME: Final = "agentotel.step.name"
 AGENTOTEL_CONTENT_TRUNCATED: Final = "agentotel.content.truncated"
 AGENTOTEL_STREAM_ENDED_BY: Final = "agentotel.stream.ended_by"
+AGENTOTEL_STORE_SANITIZED: Final = "agentotel.store.sanitized"
+"""Set by the local store on a span it had to repair to record: the fields it changed."""
 
 # --- SDK self-observability (export pipeline; otel.* conventions) -------------
 OTEL_SDK_PROCESSOR_SPAN_PROCESSED: Final = "otel.sdk.processor.span.processed"

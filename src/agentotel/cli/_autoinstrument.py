@@ -29,15 +29,14 @@ def _fallback() -> None:
     from opentelemetry import trace
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from agentotel._resource import run_resource_attributes
-    from agentotel.store import StoreSpanExporter, store_enabled
+    from agentotel.store import store_enabled, store_processor
 
     if not store_enabled(os.environ):
         return
     if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         return  # the program or another distro already configured tracing
     provider = TracerProvider(resource=Resource.create(dict(run_resource_attributes())))
-    provider.add_span_processor(BatchSpanProcessor(StoreSpanExporter()))
+    provider.add_span_processor(store_processor())
     trace.set_tracer_provider(provider)

@@ -101,7 +101,8 @@ def _selection(args: argparse.Namespace, config: Config) -> tuple[Selection, boo
 
 def run_eval(args: argparse.Namespace) -> int:
     from agentotel import query
-    from agentotel.cli import CliError, render
+    from agentotel.cli import render
+    from agentotel.cli.errors import CliError
     from agentotel.evals import record, source
     from agentotel.evals.builtin import Context
     from agentotel.evals.model import Report
@@ -226,7 +227,7 @@ def format_report(report: Report, style: Any) -> str:
 
 def _side(q: Any, selector: str, limit: int, config: Config) -> Side:
     """Traces for one selector (see the compare command's description)."""
-    from agentotel.cli import CliError
+    from agentotel.cli.errors import CliError
     from agentotel.evals import source
     from agentotel.evals.compare import Side
     from agentotel.evals.config import Selection

@@ -9,7 +9,6 @@ Needs the ``mcp`` package (2.x), imported only when the server starts.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -56,7 +55,7 @@ class Tools:
         try:
             with query.open(self.path) as q:
                 yield q
-        except (StoreError, LookupError, ValueError, sqlite3.Error) as exc:
+        except (StoreError, LookupError, ValueError) as exc:
             message = str(exc.args[0]) if isinstance(exc, LookupError) and exc.args else str(exc)
             raise self.error(message) from None
 
@@ -168,7 +167,7 @@ def build_server(path: Path | None) -> Any:
     try:
         from mcp.server.mcpserver import MCPServer
     except ImportError as exc:
-        from agentotel.cli import CliError
+        from agentotel.cli.errors import CliError
 
         raise CliError(
             f"agentotel mcp needs the mcp package 2.x (pip install 'agentotel[mcp]'): {exc}"

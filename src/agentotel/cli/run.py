@@ -70,7 +70,7 @@ def service_name(program: Sequence[str]) -> str | None:
 
 def run(program: Sequence[str], store: str | None = None, run_id: str | None = None) -> int:
     """Start ``program`` instrumented; returns its exit status (when it cannot replace us)."""
-    from agentotel.cli import EXIT_USAGE, CliError
+    from agentotel.cli.errors import EXIT_USAGE, CliError
 
     argv = list(program)
     if argv and argv[0] == "--":

@@ -11,19 +11,16 @@ OTLP/HTTP log exporter when an endpoint is configured.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import sqlite3
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from agentotel import semconv
 from agentotel.evals.model import Report, Result
 from agentotel.store.errors import StoreError
-from agentotel.store.sqlite import SQLiteStore
+from agentotel.store.factory import open_backend
+from agentotel.store.model import Event, SpanEvents
 
 MAX_SPANS_PER_RESULT = 100
 """A result over many traces is recorded on at most this many of the spans it names."""
@@ -63,62 +60,40 @@ def targets(report: Report) -> list[tuple[str, str, Result]]:
     return out
 
 
-def _key(attrs: Mapping[str, Any]) -> tuple[Any, Any]:
-    return (
-        attrs.get(semconv.GEN_AI_EVALUATION_NAME),
-        attrs.get(semconv.AGENTOTEL_EVALUATION_SUBJECT),
-    )
+REPLACE_KEYS = (semconv.GEN_AI_EVALUATION_NAME, semconv.AGENTOTEL_EVALUATION_SUBJECT)
+"""A stored result with the same evaluator and subject as a new one is replaced by it."""
 
 
 def record_in_store(path: str | os.PathLike[str], report: Report, timeout_s: float = 5.0) -> int:
     """Add the report's results to the stored spans' events; returns how many were recorded.
 
-    Opening through :class:`SQLiteStore` first checks (and if need be migrates) the
-    schema, so this never writes into a file it does not understand.
+    The store is opened writable through :func:`agentotel.store.open_backend`, which
+    first checks (and if need be migrates) the schema, so this never writes into a
+    file it does not understand.
     """
-    SQLiteStore(path, readonly=False, timeout_s=timeout_s, max_age_s=None, max_bytes=None).close()
     pending: dict[tuple[str, str], list[Result]] = {}
     for trace_id, span_id, result in targets(report):
         pending.setdefault((trace_id, span_id), []).append(result)
     if not pending:
+        open_backend(path, readonly=False, timeout_s=timeout_s).close()
         return 0
     now = time.time_ns()
-    recorded = 0
-    conn = sqlite3.connect(Path(path), timeout=timeout_s, isolation_level=None)
+    updates = [
+        SpanEvents(
+            trace_id,
+            span_id,
+            [Event(semconv.EVENT_EVALUATION_RESULT, now, attributes(r)) for r in results],
+            replace_keys=REPLACE_KEYS,
+        )
+        for (trace_id, span_id), results in pending.items()
+    ]
+    store = open_backend(path, readonly=False, timeout_s=timeout_s)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for (trace_id, span_id), results in pending.items():
-                row = conn.execute(
-                    "SELECT s.id, d.events FROM spans s JOIN span_data d ON d.span_id = s.id "
-                    "WHERE s.trace_id = ? AND s.span_id = ?",
-                    (trace_id, span_id),
-                ).fetchone()
-                if row is None:
-                    continue
-                new = [attributes(r) for r in results]
-                replaced = {_key(a) for a in new}
-                events = [
-                    e
-                    for e in json.loads(row[1] or "[]")
-                    if not (e[0] == semconv.EVENT_EVALUATION_RESULT and _key(e[2]) in replaced)
-                ]
-                events += [[semconv.EVENT_EVALUATION_RESULT, now, a] for a in new]
-                conn.execute(
-                    "UPDATE span_data SET events = ? WHERE span_id = ?",
-                    (json.dumps(events, separators=(",", ":"), ensure_ascii=False), row[0]),
-                )
-                recorded += len(new)
-            conn.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
-    except sqlite3.Error as exc:
-        raise StoreError(f"could not record evaluation results in {path}: {exc}") from None
+        return store.add_events(updates)
+    except StoreError as exc:
+        raise type(exc)(f"could not record evaluation results in {path}: {exc}") from None
     finally:
-        conn.close()
-    return recorded
+        store.close()
 
 
 def otlp_configured(env: Mapping[str, str] | None = None) -> bool:

@@ -189,15 +189,16 @@ class BatchSpanProcessor(SpanProcessor):
         self._delay = delay / 1000.0
         self._export_timeout = (export_timeout or DEFAULT_EXPORT_TIMEOUT_MILLIS) / 1000.0
         self._budget = max(budget, 1)
-        # How long an ending thread may wait for room in a full queue before the
-        # span is dropped: 0 (the default) never waits. For slow local
-        # destinations (a store) where a short wait beats a lost span.
+        # When the queue is full, on_end waits up to this long for room (0, the default:
+        # drop at once). After one wait runs out, spans drop without waiting until an
+        # export succeeds, so a stalled exporter costs the application one wait, not one
+        # per span. For slow local destinations (a store) where a short wait beats a loss.
         block = (
             block_on_full_millis
             if block_on_full_millis is not None
             else _env_number(BLOCK_ON_FULL_ENV, 0.0)
         )
-        self._block_on_full = max(block, 0.0) / 1000.0
+        self._block = max(block, 0.0) / 1000.0
         # None: the process-wide exit deadline (AGENTOTEL_EXIT_TIMEOUT) applies.
         self._exit_timeout = None if exit_timeout_millis is None else exit_timeout_millis / 1000.0
         self._component_name = f"{semconv.COMPONENT_BATCHING_SPAN_PROCESSOR}/{next(_component_ids)}"
@@ -233,6 +234,7 @@ class BatchSpanProcessor(SpanProcessor):
         self._limit = -1 if self._shutdown else self._capacity
         self._wake_at = 0
         self._waking = False
+        self._stalled = False
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._drain_lock = threading.Lock()  # one thread encodes at a time
@@ -262,32 +264,34 @@ class BatchSpanProcessor(SpanProcessor):
             return
         queue = self._queue
         n = len(queue)
-        if n >= self._limit:
-            if not self._block_on_full or not self._wait_to_queue(span):
-                self._refuse()
+        if n >= self._limit and not (self._block and self._await_room()):
+            self._refuse()
             return
         queue.append(span)
         if n >= self._wake_at and not self._waking:
             self._backlog()
 
-    def _wait_to_queue(self, span: ReadableSpan) -> bool:
-        """The queue is full: wait up to ``block_on_full_millis`` for room, then queue ``span``.
+    def _await_room(self) -> bool:
+        """The queue is full: wait up to the block limit for the exporter to make room.
 
-        Only with the knob set; never on the processor's own threads (they
-        would wait for themselves), never after shutdown.
+        Never on the processor's own threads (they would wait for themselves), never
+        after shutdown, and not again after a wait ran out until an export succeeds.
         """
-        if self._shutdown or threading.current_thread() in (self._encoder, self._sender):
+        worker = threading.current_thread()
+        if self._stalled or self._shutdown or self._encoder is None:
             return False
-        deadline = time.monotonic() + self._block_on_full
+        if worker is self._encoder or worker is self._sender:
+            return False
+        deadline = time.monotonic() + self._block
         self._wake.set()
-        pause = 0.0005
-        while time.monotonic() < deadline and not self._shutdown:
-            time.sleep(pause)
-            pause = min(pause * 2, 0.01)
-            if len(self._queue) < self._limit:
-                self._queue.append(span)
-                return True
-        return False
+        with self._outbox_cv:  # notified whenever the encoder moves a batch on
+            while len(self._queue) >= self._limit:
+                remaining = deadline - time.monotonic()
+                if self._stop or remaining <= 0:
+                    self._stalled = True
+                    return False
+                self._outbox_cv.wait(min(remaining, 0.05))
+        return True
 
     def _refuse(self) -> None:
         reason = semconv.DROP_ALREADY_SHUTDOWN if self._shutdown else semconv.DROP_QUEUE_FULL
@@ -733,6 +737,8 @@ class BatchSpanProcessor(SpanProcessor):
                 reason = None if ok else semconv.DROP_EXPORT_FAILED
         with self._lock:
             self._exported += exported
+        if exported:
+            self._stalled = False
         if failed:
             self._tally_failed(failed, reason or semconv.DROP_EXPORT_FAILED, encoder=False)
             self._maybe_warn()

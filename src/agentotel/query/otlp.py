@@ -225,6 +225,13 @@ def decode(data: Mapping[str, Any]) -> list[Span]:
 def loads(text: str) -> list[Span]:
     """Spans from OTLP JSON text: one request, or one request per line."""
     try:
+        return _loads(text)
+    except RecursionError:
+        raise OTLPError("JSON nested too deeply to read") from None
+
+
+def _loads(text: str) -> list[Span]:
+    try:
         return decode(json.loads(text))
     except json.JSONDecodeError:
         pass

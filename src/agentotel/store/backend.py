@@ -2,7 +2,10 @@
 
 The bundled backend is :class:`agentotel.store.sqlite.SQLiteStore`. Another one
 (for example ClickHouse tables written by the OpenTelemetry Collector) only has
-to return the same records from the same calls.
+to return the same records from the same calls: every argument and result is a
+dataclass of :mod:`agentotel.store.model` or plain Python data, and failures are
+:mod:`agentotel.store.errors` (``StoreError`` subclasses when the store cannot be
+used, :class:`~agentotel.store.errors.InvalidQuery` for a refused ``sql``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from agentotel.store.model import (
     GroupStats,
     ModelUsage,
     Span,
+    SpanEvents,
     SpanFilter,
     TraceFilter,
     TraceSummary,
@@ -27,7 +31,15 @@ class TraceBackend(Protocol):
     """Read (and for writable backends, write) access to stored spans."""
 
     def write(self, spans: Sequence[Span]) -> int:
-        """Store spans, ignoring ones already stored; returns how many were new."""
+        """Store spans, ignoring ones already stored; returns how many were new.
+
+        A span with values the backend cannot hold is repaired or, failing that,
+        skipped alone: one bad span never costs the others.
+        """
+        ...
+
+    def add_events(self, updates: Sequence[SpanEvents]) -> int:
+        """Add events to stored spans (replacing matches, see ``SpanEvents``); returns how many."""
         ...
 
     def list_traces(self, flt: TraceFilter) -> list[TraceSummary]:
@@ -66,8 +78,14 @@ class TraceBackend(Protocol):
         """Per-model token totals of the model calls in each trace (for pricing)."""
         ...
 
-    def sql(self, text: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run one read-only statement; returns column names and at most ``limit`` rows."""
+    def sql(
+        self, text: str, limit: int, timeout_s: float | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one read-only statement; returns column names and at most ``limit`` rows.
+
+        Raises ``InvalidQuery`` for a statement the backend refuses and
+        ``QueryTimeout`` when it runs longer than ``timeout_s`` seconds.
+        """
         ...
 
     def close(self) -> None:

@@ -23,10 +23,16 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def plain_attributes(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
     if not attrs:
         return {}
-    return {str(k): plain(v) for k, v in attrs.items()}
+    return {
+        k if type(k) is str else str(k): v if type(v) in _SCALARS else plain(v)
+        for k, v in attrs.items()
+    }
 
 
 def from_readable(span: ReadableSpan, resource: dict[str, Any] | None = None) -> Span | None:
@@ -42,6 +48,8 @@ def from_readable(span: ReadableSpan, resource: dict[str, Any] | None = None) ->
     status = span.status
     scope = span.instrumentation_scope
     start = span.start_time or 0
+    events = span.events
+    links = span.links
     record = Span(
         trace_id=format(ctx.trace_id, "032x"),
         span_id=format(ctx.span_id, "016x"),
@@ -56,16 +64,20 @@ def from_readable(span: ReadableSpan, resource: dict[str, Any] | None = None) ->
         attributes=plain_attributes(span.attributes),
         events=[
             Event(name=e.name, time_ns=e.timestamp or 0, attributes=plain_attributes(e.attributes))
-            for e in span.events
-        ],
+            for e in events
+        ]
+        if events
+        else [],
         links=[
             Link(
                 trace_id=format(link.context.trace_id, "032x"),
                 span_id=format(link.context.span_id, "016x"),
                 attributes=plain_attributes(link.attributes),
             )
-            for link in span.links
-        ],
+            for link in links
+        ]
+        if links
+        else [],
         resource=(resource if resource is not None else plain_attributes(span.resource.attributes)),
         scope_name=scope.name if scope is not None else None,
         scope_version=(scope.version or None) if scope is not None else None,

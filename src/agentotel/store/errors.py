@@ -15,6 +15,18 @@ class StoreLocked(StoreError):
     """Another process holds the store locked longer than the busy timeout."""
 
 
+class StoreFull(StoreError):
+    """The disk (or the file system's quota) holding the store is full."""
+
+
+class QueryTimeout(StoreError):
+    """A read-only SQL statement ran past its time limit and was stopped."""
+
+
+class InvalidQuery(ValueError):
+    """A read-only SQL statement the backend refused (syntax, unknown table, not read-only)."""
+
+
 class StoreCorrupt(StoreError):
     """The file is not an agentotel store, or its contents are damaged."""
 

@@ -326,3 +326,18 @@ class SpanFilter:
     where: list[AttrCondition] = field(default_factory=list)
     sort: str = "start"  # "start": newest first; "duration": longest first
     limit: int = 50
+
+
+@dataclass
+class SpanEvents:
+    """Events to add to one stored span.
+
+    A stored event with the same name as a new one and the same values of every
+    attribute in ``replace_keys`` is replaced by it, so recording a result again
+    (an evaluator re-run) does not pile up copies.
+    """
+
+    trace_id: str
+    span_id: str
+    events: list[Event]
+    replace_keys: tuple[str, ...] = ()

@@ -7,6 +7,7 @@ is on exactly when no OTLP traces endpoint is configured.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -16,6 +17,11 @@ STORE_ENV = "AGENTOTEL_STORE"
 MAX_AGE_ENV = "AGENTOTEL_STORE_MAX_AGE"
 MAX_SIZE_ENV = "AGENTOTEL_STORE_MAX_SIZE"
 TIMEOUT_ENV = "AGENTOTEL_STORE_TIMEOUT"
+QUEUE_SIZE_ENV = "AGENTOTEL_STORE_QUEUE_SIZE"
+BATCH_SIZE_ENV = "AGENTOTEL_STORE_BATCH_SIZE"
+BLOCK_ENV = "AGENTOTEL_STORE_BLOCK"
+LOCK_WAIT_ENV = "AGENTOTEL_STORE_LOCK_WAIT"
+SQL_TIMEOUT_ENV = "AGENTOTEL_SQL_TIMEOUT"
 OTLP_ENDPOINT_ENVS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 DEFAULT_DIR = ".agentotel"
@@ -23,6 +29,15 @@ DEFAULT_FILE = "traces.db"
 DEFAULT_MAX_AGE_S = 14 * 86400.0
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 5.0
+DEFAULT_QUEUE_SIZE = 8192
+"""Spans the store's processor holds: about 23 MB of typical GenAI spans, 0.4-0.5 s of writing."""
+DEFAULT_BATCH_SIZE = 1024
+"""Spans per store transaction: past about a thousand, bigger batches write no faster."""
+DEFAULT_BLOCK_S = 2.0
+"""How long a span's end may wait for room when the store is slow (then spans drop)."""
+DEFAULT_LOCK_WAIT_S = 60.0
+"""How long a batch is retried while another process holds the store locked."""
+DEFAULT_SQL_TIMEOUT_S = 10.0
 
 OFF_WORDS = frozenset({"off", "0", "false", "no", "none", "disabled"})
 ON_WORDS = frozenset({"on", "1", "true", "yes", "default"})
@@ -64,7 +79,10 @@ def parse_duration(text: str, default_unit: str = "s") -> float:
     factor = _UNITS_S.get((unit or default_unit).lower())
     if factor is None:
         raise ValueError(f"unknown duration unit in {text!r} (use ms, s, m, h, d or w)")
-    return float(number) * factor
+    seconds = float(number) * factor
+    if not math.isfinite(seconds):
+        raise ValueError(f"duration too long: {text[:40]!r}")
+    return seconds
 
 
 def parse_size(text: str) -> int:
@@ -139,3 +157,50 @@ def timeout_s(env: Mapping[str, str] | None = None) -> float:
         return parse_duration(raw)
     except ValueError:
         return DEFAULT_TIMEOUT_S
+
+
+def _seconds(env: Mapping[str, str] | None, name: str, default: float) -> float:
+    raw = _env(env).get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() in OFF_WORDS:
+        return 0.0
+    try:
+        return parse_duration(raw)
+    except ValueError:
+        return default
+
+
+def _count(env: Mapping[str, str] | None, name: str, default: int) -> int:
+    raw = _env(env).get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def queue_size(env: Mapping[str, str] | None = None) -> int:
+    """Spans the store's span processor queues, from ``AGENTOTEL_STORE_QUEUE_SIZE`` (8192)."""
+    return _count(env, QUEUE_SIZE_ENV, DEFAULT_QUEUE_SIZE)
+
+
+def batch_size(env: Mapping[str, str] | None = None) -> int:
+    """Spans per store write, from ``AGENTOTEL_STORE_BATCH_SIZE`` (1024), at most the queue size."""
+    return min(_count(env, BATCH_SIZE_ENV, DEFAULT_BATCH_SIZE), queue_size(env))
+
+
+def block_s(env: Mapping[str, str] | None = None) -> float:
+    """How long a span's end waits for queue room, from ``AGENTOTEL_STORE_BLOCK`` (2s; off: 0)."""
+    return _seconds(env, BLOCK_ENV, DEFAULT_BLOCK_S)
+
+
+def lock_wait_s(env: Mapping[str, str] | None = None) -> float:
+    """How long a batch is retried past another writer's lock, ``AGENTOTEL_STORE_LOCK_WAIT`` (60s)."""
+    return _seconds(env, LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT_S)
+
+
+def sql_timeout_s(env: Mapping[str, str] | None = None) -> float | None:
+    """The time limit of ``agentotel sql`` statements, ``AGENTOTEL_SQL_TIMEOUT`` (10s; off: none)."""
+    value = _seconds(env, SQL_TIMEOUT_ENV, DEFAULT_SQL_TIMEOUT_S)
+    return value or None

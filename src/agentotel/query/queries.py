@@ -1,0 +1,318 @@
+"""The query operations over one trace backend: :class:`Query`, :func:`open`, :func:`import_otlp`."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from agentotel.query import otlp
+from agentotel.query.parse import LATEST, check_status, duration_ns, parse_time, parse_where
+from agentotel.query.results import SqlResult, Trace, tree_order
+from agentotel.store import settings as store_settings
+from agentotel.store.backend import GROUP_KEYS, TraceBackend
+from agentotel.store.errors import AmbiguousTraceId, TraceNotFound
+from agentotel.store.factory import open_backend
+from agentotel.store.model import (
+    LLM_OPERATIONS,
+    AttrCondition,
+    GroupStats,
+    ModelUsage,
+    Span,
+    SpanFilter,
+    TraceFilter,
+    TraceSummary,
+)
+
+PriceFn = Callable[[str | None, int, int, int, int], "float | None"]
+"""``prices(model, input, output, cache_read, cache_creation) -> USD or None``."""
+
+
+def _default_prices() -> PriceFn | None:
+    try:
+        from agentotel import pricing
+    except ImportError:
+        return None
+    return pricing.cost
+
+
+class Query:
+    """Query operations over one backend (by default the SQLite store, opened read-only)."""
+
+    def __init__(self, backend: TraceBackend, prices: PriceFn | bool | None = True) -> None:
+        self.backend = backend
+        self.prices: PriceFn | None = (
+            _default_prices() if prices is True else prices if callable(prices) else None
+        )
+
+    def __enter__(self) -> Query:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # --- pricing ---------------------------------------------------------------
+
+    def _price(self, usage: Iterable[ModelUsage]) -> float | None:
+        if self.prices is None:
+            return None
+        total: float | None = None
+        for u in usage:
+            value = self.prices(
+                u.model,
+                u.input_tokens,
+                u.output_tokens,
+                u.cache_read_tokens,
+                u.cache_creation_tokens,
+            )
+            if value is not None:
+                total = (total or 0.0) + value
+        return None if total is None else round(total, 6)
+
+    def _price_span(self, span: Span) -> None:
+        if self.prices is None or span.operation not in LLM_OPERATIONS:
+            return
+        if span.input_tokens is None and span.output_tokens is None:
+            return
+        value = self.prices(
+            span.response_model or span.request_model,
+            span.input_tokens or 0,
+            span.output_tokens or 0,
+            span.cache_read_tokens or 0,
+            span.cache_creation_tokens or 0,
+        )
+        span.cost_usd = None if value is None else round(value, 6)
+
+    def _price_traces(self, summaries: list[TraceSummary]) -> None:
+        if self.prices is None or not summaries:
+            return
+        usage = self.backend.usage_by_trace(s.trace_id for s in summaries)
+        for s in summaries:
+            s.cost_usd = self._price(usage.get(s.trace_id, []))
+
+    # --- operations ------------------------------------------------------------
+
+    def resolve_run(self, run: str | None) -> str | None:
+        """A run id, with ``"last"`` meaning the run of the most recent trace."""
+        if run is not None and run.lower() in LATEST:
+            return self.backend.latest_run_id() or run
+        return run
+
+    def resolve_trace(self, trace_id: str) -> str:
+        """A full trace id from an id, a unique prefix of one, or ``"last"``."""
+        text = trace_id.strip().lower()
+        if text in LATEST:
+            latest = self.backend.latest_trace_id()
+            if latest is None:
+                raise TraceNotFound("the store holds no traces yet")
+            return latest
+        if not text or any(c not in "0123456789abcdef" for c in text):
+            raise TraceNotFound(f"no trace {trace_id!r} (trace ids are hex)")
+        matches = self.backend.resolve_trace_id(text, limit=5)
+        if not matches:
+            raise TraceNotFound(f"no trace {trace_id}")
+        if len(matches) > 1 and text not in matches:
+            raise AmbiguousTraceId(
+                f"trace id prefix {trace_id} matches several traces: {', '.join(matches)}"
+            )
+        return text if text in matches else matches[0]
+
+    def traces(
+        self,
+        since: str | float | _dt.datetime | None = None,
+        until: str | float | _dt.datetime | None = None,
+        run: str | None = None,
+        service: str | None = None,
+        status: str | None = None,
+        limit: int = 20,
+    ) -> list[TraceSummary]:
+        """Trace summaries, newest first."""
+        found = self.backend.list_traces(
+            TraceFilter(
+                since_ns=parse_time(since),
+                until_ns=parse_time(until),
+                run_id=self.resolve_run(run),
+                service=service,
+                status=check_status(status),
+                limit=max(1, limit),
+            )
+        )
+        self._price_traces(found)
+        return found
+
+    def trace(self, trace_id: str) -> Trace:
+        """One trace with all its spans in tree order; raises TraceNotFound."""
+        full_id = self.resolve_trace(trace_id)
+        summary = self.backend.trace_summary(full_id)
+        spans = self.backend.trace_spans(full_id)
+        if summary is None or not spans:
+            raise TraceNotFound(f"no trace {trace_id}")
+        self._price_traces([summary])
+        for span in spans:
+            self._price_span(span)
+        return Trace(summary=summary, spans=tree_order(spans))
+
+    def spans(
+        self,
+        operation: str | None = None,
+        model: str | None = None,
+        tool: str | None = None,
+        agent: str | None = None,
+        name: str | None = None,
+        status: str | None = None,
+        min_duration: str | float | None = None,
+        trace: str | None = None,
+        where: Sequence[str | AttrCondition] | None = None,
+        since: str | float | _dt.datetime | None = None,
+        until: str | float | _dt.datetime | None = None,
+        run: str | None = None,
+        service: str | None = None,
+        limit: int = 50,
+        full: bool = False,
+        sort: str = "start",
+    ) -> list[Span]:
+        """Spans matching every given filter, newest first (``sort="duration"``: longest first).
+
+        ``min_duration`` is ``"500ms"``-style or a number of milliseconds; ``where``
+        holds ``attribute=value`` conditions on any span attribute.
+        """
+        flt = self._span_filter(
+            operation, model, tool, agent, name, status, min_duration, trace, where,
+            since, until, run, service, limit,
+        )  # fmt: skip
+        if sort not in ("start", "duration"):
+            raise ValueError(f"sort must be 'start' or 'duration', not {sort!r}")
+        flt.sort = sort
+        found = self.backend.find_spans(flt, full=full)
+        for span in found:
+            self._price_span(span)
+        return found
+
+    def stats(
+        self,
+        by: str = "operation",
+        since: str | float | _dt.datetime | None = None,
+        until: str | float | _dt.datetime | None = None,
+        run: str | None = None,
+        service: str | None = None,
+        operation: str | None = None,
+        model: str | None = None,
+        tool: str | None = None,
+        agent: str | None = None,
+        trace: str | None = None,
+        where: Sequence[str | AttrCondition] | None = None,
+        limit: int = 50,
+    ) -> list[GroupStats]:
+        """Per-group count, error rate, p50/p95/p99 duration, tokens and cost, biggest first."""
+        if by not in GROUP_KEYS:
+            raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_KEYS)}")
+        flt = self._span_filter(
+            operation, model, tool, agent, None, None, None, trace, where,
+            since, until, run, service, limit,
+        )  # fmt: skip
+        groups = self.backend.stats(by, flt)
+        for g in groups:
+            g.cost_usd = self._price(g.usage)
+        return groups
+
+    def _span_filter(
+        self,
+        operation: str | None,
+        model: str | None,
+        tool: str | None,
+        agent: str | None,
+        name: str | None,
+        status: str | None,
+        min_duration: str | float | None,
+        trace: str | None,
+        where: Sequence[str | AttrCondition] | None,
+        since: str | float | _dt.datetime | None,
+        until: str | float | _dt.datetime | None,
+        run: str | None,
+        service: str | None,
+        limit: int,
+    ) -> SpanFilter:
+        return SpanFilter(
+            operation=operation,
+            model=model,
+            tool=tool,
+            agent=agent,
+            name=name,
+            status=check_status(status),
+            min_duration_ns=duration_ns(min_duration),
+            trace_id=self.resolve_trace(trace) if trace else None,
+            since_ns=parse_time(since),
+            until_ns=parse_time(until),
+            run_id=self.resolve_run(run),
+            service=service,
+            where=[parse_where(w) for w in where or ()],
+            limit=max(1, limit),
+        )
+
+    def export_otlp(self, trace_id: str) -> dict[str, Any]:
+        """One trace as an OTLP JSON ``ExportTraceServiceRequest``."""
+        full_id = self.resolve_trace(trace_id)
+        spans = self.backend.trace_spans(full_id)
+        if not spans:
+            raise TraceNotFound(f"no trace {trace_id}")
+        return otlp.encode(spans)
+
+    def sql(self, text: str, limit: int = 1000, timeout_s: float | None = None) -> SqlResult:
+        """Run one read-only SQL statement against the store (see docs/query.md for tables).
+
+        The statement is stopped after ``timeout_s`` seconds (default:
+        ``AGENTOTEL_SQL_TIMEOUT``, 10 s; 0 for no limit), raising ``QueryTimeout``.
+        """
+        if timeout_s is None:
+            timeout_s = store_settings.sql_timeout_s()
+        columns, rows = self.backend.sql(text, limit, timeout_s or None)
+        return SqlResult(columns, list(rows))
+
+
+def open(
+    path: str | os.PathLike[str] | TraceBackend | None = None,
+    *,
+    prices: PriceFn | bool | None = True,
+    timeout_s: float | None = None,
+) -> Query:
+    """Open the store at ``path`` (default: ``AGENTOTEL_STORE`` or ``.agentotel/traces.db``) read-only.
+
+    ``path`` may also be any :class:`~agentotel.store.backend.TraceBackend`, which the
+    returned ``Query`` then owns (closing it closes the backend). ``prices`` is a
+    callable pricing one call, True for :func:`agentotel.pricing.cost`, or None to
+    leave costs out. Raises a :class:`agentotel.store.StoreError` subclass for a
+    missing, locked, corrupt or newer-schema store.
+    """
+    if isinstance(path, (str, os.PathLike)) or path is None:
+        return Query(open_backend(path, readonly=True, timeout_s=timeout_s), prices=prices)
+    return Query(path, prices=prices)
+
+
+def import_otlp(
+    data: str | Mapping[str, Any],
+    path: str | os.PathLike[str] | TraceBackend | None = None,
+) -> tuple[int, int]:
+    """Record OTLP JSON (text or a parsed request) into the store; returns (spans read, new).
+
+    ``path`` is a store file (opened writable, created if need be) or a writable
+    backend, which is left open.
+    """
+    spans = otlp.loads(data) if isinstance(data, str) else otlp.decode(data)
+    if not (isinstance(path, (str, os.PathLike)) or path is None):
+        return len(spans), path.write(spans)
+    store = open_backend(path, readonly=False)
+    try:
+        new = store.write(spans)
+    finally:
+        store.close()
+    return len(spans), new
