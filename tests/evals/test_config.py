@@ -28,7 +28,7 @@ def test_no_config_gives_the_default_set(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     cfg = load_config(cwd=tmp_path)
     assert cfg.source is None
-    assert names(cfg) == ["tool_loops", "tool_errors", "llm_errors", "truncation"]
+    assert names(cfg) == ["run_failures", "tool_loops", "tool_errors", "llm_errors", "truncation"]
 
 
 def test_tables_enable_and_tune_evaluators(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_tables_enable_and_tune_evaluators(tmp_path: Path) -> None:
         """,
     )
     cfg = load_config(path)
-    assert names(cfg) == ["tool_loops", "tool_errors", "llm_errors", "tokens"]
+    assert names(cfg) == ["run_failures", "tool_loops", "tool_errors", "llm_errors", "tokens"]
     loops = cfg.build("tool_loops")
     assert loops.min_repeats == 5  # type: ignore[attr-defined]
     assert cfg.select.run == "r1" and cfg.select.since == "2h"

@@ -37,7 +37,8 @@ def test_json_report(loop_store: dict[str, Any], capsys: pytest.CaptureFixture[s
     assert data["schema"] == "agentotel.report/1" and data["verdict"] == "improved"
     assert data["gate"]["before"]["passed"] is False and data["gate"]["after"]["passed"] is True
     assert {"tool_loops", "steps"} <= set(data["gate"]["before"]["failed_evaluators"])
-    failure = data["gate"]["before"]["evaluators"][0]["failures"][0]
+    loops = next(e for e in data["gate"]["before"]["evaluators"] if e["evaluator"] == "tool_loops")
+    failure = loops["failures"][0]
     assert failure["trace_id"] and failure["span_id"]
     assert len(data["changed_traces"]) == 3
     assert all(p["after"]["tokens"] < p["before"]["tokens"] for p in data["changed_traces"])
@@ -76,3 +77,29 @@ def test_the_loop_example(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "verdict: IMPROVED" in done.stdout
     assert "**Verdict: IMPROVED**" in done.stdout
+
+
+def test_compare_pairs_inputs_and_checks_expectations(
+    loop_store: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "compare",
+        "--baseline",
+        "run:before",
+        "--candidate",
+        "run:after",
+        "--config",
+        str(CONFIG),
+    ]
+    args += ["--store", str(loop_store["store"])]
+    assert main([*args, "--expect", "improved"]) == 0
+    out = capsys.readouterr().out
+    assert "verdict: IMPROVED" in out and " P " in out.splitlines()[1]
+    assert main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {m["metric"]: m for m in data["metrics"]}["tokens.total"]["p_value"] is not None
+    assert data["by_tool"][0]["tool"] == "lookup_order"
+    assert main([*args, "--expect", "improved", "--metric", "llm_error_rate"]) == 1
+    err = capsys.readouterr().err
+    assert err == "agentotel: expected improved, got unchanged\n"
+    assert main([*args, "--expect", "not-regressed"]) == 0

@@ -64,6 +64,11 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, window: argparse.Argu
     p.add_argument("--candidate", required=True, metavar="SELECTOR", help="the 'after' traces")
     p.add_argument("--config", metavar="FILE", help="agentotel.toml or pyproject.toml to use")
     p.add_argument("--metric", action="append", default=[], metavar="NAME", help="only this metric")
+    p.add_argument(
+        "--expect",
+        choices=["improved", "unchanged", "not-regressed"],
+        help="exit 1 unless the verdict (of each --metric, or overall) is this",
+    )
     p.add_argument("--limit", type=int, metavar="N", help="at most N traces per side (1000)")
     p.set_defaults(handler=run_compare)
 
@@ -348,7 +353,18 @@ def run_compare(args: argparse.Namespace) -> int:
         render.dump_json(result.to_dict())
     else:
         sys.stdout.write(format_comparison(result, render.Style(sys.stdout)) + "\n")
-    return EXIT_FAIL if result.verdict == REGRESSED else EXIT_PASS
+    expect = getattr(args, "expect", None)
+    if expect is None:
+        return EXIT_FAIL if result.verdict == REGRESSED else EXIT_PASS
+    verdicts = (
+        [d.verdict for d in result.deltas if d.metric.name in args.metric]
+        if args.metric
+        else [result.verdict]
+    )
+    met = all(v != REGRESSED if expect == "not-regressed" else v == expect for v in verdicts)
+    if not met:
+        sys.stderr.write(f"agentotel: expected {expect}, got {', '.join(verdicts)}\n")
+    return EXIT_PASS if met else EXIT_FAIL
 
 
 def _num(value: float | None, unit: str) -> str:
@@ -370,7 +386,7 @@ def format_comparison(result: Comparison, style: Any) -> str:
             f"traces) -> {result.candidate.description} ({len(result.candidate.traces)} traces)"
         )
     ]
-    rows = [("METRIC", "BASELINE", "CANDIDATE", "DELTA", "VERDICT")]
+    rows = [("METRIC", "BASELINE", "CANDIDATE", "DELTA", "P", "N", "VERDICT")]
     for d in result.deltas:
         unit = d.metric.unit
         rel = d.relative
@@ -382,27 +398,35 @@ def format_comparison(result: Comparison, style: Any) -> str:
             delta = (_num(d.delta, unit) if d.delta < 0 else "+" + _num(d.delta, unit)) + (
                 f" ({rel * 100:+.0f}%)" if rel is not None else ""
             )
-        noise = d.significant is False and d.threshold is not None and d.delta is not None
-        noise = noise and abs(d.delta or 0.0) > (d.threshold or 0.0)
-        verdict = f"{d.verdict} (noise)" if noise else d.verdict
+        verdict = d.verdict
+        if d.needed_per_side:
+            verdict += f" (~{d.needed_per_side} {'pairs' if d.paired else 'traces/side'} needed)"
+        elif d.note:
+            verdict += " (mix changed)"
+        p = "-" if d.p_value is None else ("<0.001" if d.p_value < 0.001 else f"{d.p_value:.3f}")
+        n = f"{d.paired} pairs" if d.paired else f"{d.n_baseline}/{d.n_candidate}"
         rows.append(
             (
                 d.metric.name + (f" [{unit}]" if unit not in ("", "calls") else ""),
                 _num(d.baseline, unit),
                 _num(d.candidate, unit),
                 delta,
+                p,
+                n,
                 verdict,
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for i, row in enumerate(rows):
         text = "  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)).rstrip()
         if i == 0:
             text = style.dim(text)
-        elif row[4] == "regressed":
+        elif row[-1] == "regressed":
             text = style.red(text)
         lines.append(text)
     lines.append("")
     note = " (low confidence: fewer than 2 traces on a side)" if result.low_confidence else ""
+    if result.pairs:
+        lines.append(f"{result.pairs} traces paired by input: per-trace metrics use paired tests")
     lines.append(f"verdict: {result.verdict.upper()}{note}")
     return "\n".join(lines)

@@ -704,12 +704,74 @@ class Steps(Evaluator):
         )
 
 
+# --- run_failures ----------------------------------------------------------------------
+
+
+class RunFailures(Evaluator):
+    """Runs that failed: the root agent or workflow span ended in ERROR.
+
+    A handled error inside a run (a tool that raised, a retried model call) does not count:
+    only a run whose own span failed. Traces without an agent or workflow root are judged
+    by their root span.
+    """
+
+    name = "run_failures"
+    scope = TRACES
+    description = "share of runs whose root agent or workflow span failed"
+
+    def __init__(self, max_rate: float = 0.0) -> None:
+        self.max_rate = max_rate
+
+    @classmethod
+    def configure(cls, options: Options) -> Evaluator:
+        instance = cls(options.number("max_rate", 0.0, minimum=0.0, maximum=1.0))
+        options.done()
+        return instance
+
+    def evaluate_all(self, traces: Sequence[TraceData], ctx: Context) -> list[Result]:
+        failed = [t for t in traces if t.root.status == "error"]
+        rate = len(failed) / len(traces) if traces else 0.0
+        passed = rate <= self.max_rate
+        text = (
+            f"{len(failed)} of {_plural(len(traces), 'run')} failed ({_pct(rate)}, max "
+            f"{_pct(self.max_rate)})"
+        )
+        if failed:
+            kinds: dict[str, int] = {}
+            for t in failed:
+                kinds[t.root.error_type or "error"] = kinds.get(t.root.error_type or "error", 0) + 1
+            text += ": " + ", ".join(
+                f"{k} x{n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])
+            )
+        score = 1.0 - rate
+        return [
+            Result(
+                evaluator=self.name,
+                score=score,
+                passed=passed,
+                explanation=text,
+                trace_id=t.trace_id,
+                span_id=t.root.span_id,
+                details={"error_type": t.root.error_type},
+            )
+            for t in failed
+        ] or [self.result(None, score, passed, text, rate=0.0)]
+
+
 BUILTINS: dict[str, type[Evaluator]] = {
     cls.name: cls
-    for cls in (ToolLoops, ToolErrors, LLMErrors, Latency, Tokens, Cost, Truncation, Steps)
-}
+    for cls in (
+        ToolLoops, ToolErrors, LLMErrors, RunFailures, Latency, Tokens, Cost, Truncation, Steps
+    )
+}  # fmt: skip
 
-DEFAULT_SET: tuple[str, ...] = ("tool_loops", "tool_errors", "llm_errors", "truncation")
+DEFAULT_SET: tuple[str, ...] = (
+    "run_failures",
+    "tool_loops",
+    "tool_errors",
+    "llm_errors",
+    "truncation",
+)
 """What runs with no config: checks that need no app-specific budget."""
 
 __all__ = [

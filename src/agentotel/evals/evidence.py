@@ -8,15 +8,13 @@ reads in a minute, or as JSON.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agentotel import semconv
 from agentotel.evals.compare import Comparison, Side
 from agentotel.evals.model import Report, TraceData, short
+from agentotel.evals.pairing import fingerprint, pairs
 
 SCHEMA = "agentotel.report/1"
 _HEADLINE = (
@@ -33,31 +31,6 @@ _HEADLINE = (
 _CHANGED = 5
 
 
-def fingerprint(trace: TraceData) -> str | None:
-    """What a trace was asked, to pair it with the other side's run of the same input.
-
-    The root span's ``agentotel.case.id`` when a test set it, else the first user message
-    of the first model call (needs content capture); None when neither is recorded.
-    """
-    case = trace.root.attributes.get(semconv.AGENTOTEL_CASE_ID)
-    if case is not None:
-        return f"case:{case}"
-    for span in trace.llm_calls:
-        raw = span.attributes.get(semconv.GEN_AI_INPUT_MESSAGES)
-        if not isinstance(raw, str):
-            continue
-        try:
-            messages = json.loads(raw)
-        except ValueError:
-            continue
-        for message in messages if isinstance(messages, list) else ():
-            if isinstance(message, dict) and message.get("role") == "user":
-                text = json.dumps(message.get("parts"), sort_keys=True)
-                return "input:" + hashlib.sha256(text.encode()).hexdigest()[:16]
-        return None
-    return None
-
-
 def _trace_facts(trace: TraceData) -> dict[str, Any]:
     return {
         "trace_id": trace.trace_id,
@@ -72,23 +45,16 @@ def _trace_facts(trace: TraceData) -> dict[str, Any]:
 
 def changed_traces(before: Sequence[TraceData], after: Sequence[TraceData]) -> list[dict[str, Any]]:
     """Pairs of traces run on the same input, the largest change in tokens or calls first."""
-    left: dict[str, TraceData] = {}
-    for t in before:
-        key = fingerprint(t)
-        if key is not None:
-            left.setdefault(key, t)
-    pairs = []
-    for t in after:
-        key = fingerprint(t)
-        if key is None or key not in left:
-            continue
-        a, b = _trace_facts(left.pop(key)), _trace_facts(t)
+    out = []
+    for ta, tb in pairs(before, after):
+        a, b = _trace_facts(ta), _trace_facts(tb)
+        steps_a, steps_b = a["llm_calls"] + a["tool_calls"], b["llm_calls"] + b["tool_calls"]
         change = abs(b["tokens"] - a["tokens"]) / max(a["tokens"], 1) + abs(
-            (b["llm_calls"] + b["tool_calls"]) - (a["llm_calls"] + a["tool_calls"])
-        ) / max(a["llm_calls"] + a["tool_calls"], 1)
-        pairs.append({"input": key, "before": a, "after": b, "change": round(change, 4)})
-    pairs.sort(key=lambda p: p["change"], reverse=True)
-    return pairs[:_CHANGED]
+            steps_b - steps_a
+        ) / max(steps_a, 1)
+        out.append({"input": fingerprint(ta), "before": a, "after": b, "change": round(change, 4)})
+    out.sort(key=lambda p: p["change"], reverse=True)
+    return out[:_CHANGED]
 
 
 def _gate(report: Report) -> dict[str, Any]:
