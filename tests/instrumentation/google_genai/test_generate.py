@@ -109,7 +109,11 @@ def test_cached_and_reasoning_tokens_convert_to_the_conventions_totals(
 ) -> None:
     # Gemini: promptTokenCount includes the 40 cached tokens; candidatesTokenCount (10)
     # excludes the 5 thinking tokens, which the conventions count as output.
-    model.add(Reply(text="x", input_tokens=100, cached_input_tokens=40, output_tokens=10, reasoning_tokens=5))
+    model.add(
+        Reply(
+            text="x", input_tokens=100, cached_input_tokens=40, output_tokens=10, reasoning_tokens=5
+        )
+    )
     result = client.models.generate_content(model=MODEL, contents="Hi")
     usage = result.usage_metadata
     assert (usage.prompt_token_count, usage.cached_content_token_count) == (100, 40)
@@ -241,7 +245,10 @@ def test_embed_content_gemini_api(client: Any, span_exporter: Any, server: Any) 
     assert server.requests[0].path.endswith(":batchEmbedContents")
 
 
-@pytest.mark.parametrize(("name", "endpoint"), [("gemini-embedding-001", ":embedContent"), ("text-embedding-004", ":predict")])
+@pytest.mark.parametrize(
+    ("name", "endpoint"),
+    [("gemini-embedding-001", ":embedContent"), ("text-embedding-004", ":predict")],
+)
 async def test_embed_content_vertex(
     vertex: Any, span_exporter: Any, server: Any, name: str, endpoint: str
 ) -> None:

@@ -287,7 +287,8 @@ def system_instructions(config: Any) -> list[dict[str, Any]] | None:
     if isinstance(value, str) or not _is_content(value):
         values = value if isinstance(value, (list, tuple)) else [value]
         return [part(v) for v in values]
-    return _message(value)["parts"]
+    parts: list[dict[str, Any]] = _message(value)["parts"]
+    return parts
 
 
 def tool_definitions(config: Any) -> list[dict[str, Any]] | None:
@@ -394,8 +395,7 @@ def response(inv: Any, result: Any) -> None:
     candidates = field(result, "candidates")
     candidates = candidates if isinstance(candidates, (list, tuple)) else ()
     reasons = [
-        finish_reason(field(c, "finish_reason"), _has_call(field(c, "content")))
-        for c in candidates
+        finish_reason(field(c, "finish_reason"), _has_call(field(c, "content"))) for c in candidates
     ]
     if not candidates and field(field(result, "prompt_feedback"), "block_reason") is not None:
         reasons = [semconv.FINISH_CONTENT_FILTER]
