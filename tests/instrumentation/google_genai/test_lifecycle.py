@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import google.genai._extra_utils as extra
@@ -16,6 +20,7 @@ from agentotel.instrumentation.google_genai import stream as stream_module
 from agentotel.testing import Reply, ScriptedModel, ToolCall
 from tests.instrumentation.google_genai.conftest import MODEL, get_weather, only_span
 
+ROOT = Path(__file__).resolve().parents[3]
 METHODS = ("_generate_content", "_generate_content_stream", "_embed_content")
 FUNCTIONS = (
     "get_function_response_parts",
@@ -156,3 +161,31 @@ def test_failing_tool_span_start_still_runs_the_tool(
         assert "21C and sunny in Paris" in str(request)
     finally:
         instrumentor.uninstrument()
+
+
+@pytest.mark.parametrize("flags", [(), ("--vertex",)])
+def test_example_runs(flags: tuple[str, ...]) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "AGENTOTEL_STRICT": "1",
+        "AGENTOTEL_STORE": "off",
+    }
+    for name in ("PYTEST_CURRENT_TEST", "OTEL_EXPORTER_OTLP_ENDPOINT", "GEMINI_API_KEY"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "google_genai_agent.py"), *flags],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Agent answer: It is 21°C and sunny in Paris." in out
+    provider = "gcp.vertex_ai" if flags else "gcp.gemini"
+    for text in ("invoke_agent weather_agent", f"[{provider}]", "execute_tool get_weather"):
+        assert text in out, out
+    assert "one span per request: ok (2 requests, 2860 input tokens in all)" in out
+    assert "Warning" not in done.stderr
