@@ -222,9 +222,10 @@ def embed(ctx: Context) -> Response:
         return json_response(200, {"embeddings": embeddings}, reply)
     if path.endswith(":embedContent"):
         content = body.get("content")
+        config = body.get("embedContentConfig") or body
         tokens = reply.input_tokens or tokens_for_chars(_strings(content))
         payload = {
-            "embedding": {"values": _vector(_content_text(content), _dimensions(ctx, body))},
+            "embedding": {"values": _vector(_content_text(content), _dimensions(ctx, config))},
             "usageMetadata": {"promptTokenCount": tokens, "totalTokenCount": tokens},
         }
         return json_response(200, payload, reply)
