@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agentotel import semconv
-from agentotel.instrumentation._read import field, reusable
+from agentotel.instrumentation._read import field, read_into, reusable
 from agentotel.instrumentation._read import int_or_none as _int
 from agentotel.instrumentation._read import str_or_none as _str
 
@@ -52,11 +52,25 @@ _FINISH = {
 }
 
 
+_finish_cache: dict[tuple[Any, bool], str | None] = {}
+
+
 def finish_reason(raw: Any, tool_call: bool = False) -> str | None:
     """The conventions' finish reason for a Gemini ``FinishReason`` (enum or string).
 
     Unknown future values are passed on lower-cased; ``None`` when the candidate has none.
     """
+    try:
+        return _finish_cache[raw, tool_call]
+    except (KeyError, TypeError):
+        pass
+    result = _finish_reason(raw, tool_call)
+    if isinstance(raw, str) and len(_finish_cache) < 256:
+        _finish_cache[raw, tool_call] = result
+    return result
+
+
+def _finish_reason(raw: Any, tool_call: bool) -> str | None:
     name = getattr(raw, "value", raw)
     if not isinstance(name, str) or not name:
         return None
@@ -99,7 +113,12 @@ def server_and_provider(instance: Any, config: Any) -> tuple[str | None, int | N
         provider = semconv.PROVIDER_GCP_VERTEX_AI
     else:  # None or False: the Gemini Developer API
         provider = semconv.PROVIDER_GCP_GEMINI
-    url = field(field(config, "http_options"), "base_url") if config is not None else None
+    url = None
+    if config is not None:
+        options = (
+            config.get("http_options") if type(config) is dict else field(config, "http_options")
+        )
+        url = field(options, "base_url") if options is not None else None
     if not isinstance(url, str) or not url:
         url = getattr(getattr(client, "_http_options", None), "base_url", None)
     if not isinstance(url, str) or not url:
@@ -117,13 +136,33 @@ def request_model(model: Any) -> str | None:
 
 # -- request ------------------------------------------------------------------
 
-_NUMBERS = (
-    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
-    ("top_k", semconv.GEN_AI_REQUEST_TOP_K),
-    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
+_NUMBERS = {
+    "temperature": semconv.GEN_AI_REQUEST_TEMPERATURE,
+    "top_p": semconv.GEN_AI_REQUEST_TOP_P,
+    "top_k": semconv.GEN_AI_REQUEST_TOP_K,
+    "frequency_penalty": semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY,
+    "presence_penalty": semconv.GEN_AI_REQUEST_PRESENCE_PENALTY,
+}
+_INTS = {
+    "max_output_tokens": semconv.GEN_AI_REQUEST_MAX_TOKENS,
+    "seed": semconv.GEN_AI_REQUEST_SEED,
+}
+_OUTPUT_FIELDS = frozenset(
+    {"response_mime_type", "response_schema", "response_json_schema", "response_modalities"}
 )
+
+
+def _set_fields(config: Any) -> Any:
+    """(name, value) of the fields a config sets: a dict's items, or a pydantic model's
+    ``model_fields_set`` (a few names, where reading every field would be dozens)."""
+    if type(config) is dict:
+        return config.items()
+    names = getattr(config, "model_fields_set", None)
+    if isinstance(names, (set, frozenset)):
+        return [(name, getattr(config, name, None)) for name in names]
+    if isinstance(config, Mapping):
+        return config.items()
+    return [(name, getattr(config, name, None)) for name in (*_NUMBERS, *_INTS)]
 
 
 def request_attributes(config: Any, stream: bool) -> dict[str, Any]:
@@ -133,25 +172,35 @@ def request_attributes(config: Any, stream: bool) -> dict[str, Any]:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
     if config is None:
         return attrs
-    for key, name in _NUMBERS:
-        value = field(config, key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            attrs[name] = value
-    max_tokens = _int(field(config, "max_output_tokens"))
-    if max_tokens is not None:
-        attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
-    seed = _int(field(config, "seed"))
-    if seed is not None:
-        attrs[semconv.GEN_AI_REQUEST_SEED] = seed
-    count = _int(field(config, "candidate_count"))
-    if count is not None and count != 1:
-        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = count
-    stop = field(config, "stop_sequences")
-    if isinstance(stop, (list, tuple)) and stop and all(isinstance(s, str) for s in stop):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(stop)
-    output = _output_type(config)
-    if output is not None:
-        attrs[semconv.GEN_AI_OUTPUT_TYPE] = output
+    output = False
+    for key, value in _set_fields(config):
+        if value is None:
+            continue
+        name = _NUMBERS.get(key)
+        if name is not None:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                attrs[name] = value
+            continue
+        name = _INTS.get(key)
+        if name is not None:
+            if _int(value) is not None:
+                attrs[name] = value
+        elif key == "candidate_count":
+            if _int(value) is not None and value != 1:
+                attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = value
+        elif key == "stop_sequences":
+            if (
+                isinstance(value, (list, tuple))
+                and value
+                and all(isinstance(v, str) for v in value)
+            ):
+                attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(value)
+        elif key in _OUTPUT_FIELDS:
+            output = True
+    if output:
+        kind = _output_type(config)
+        if kind is not None:
+            attrs[semconv.GEN_AI_OUTPUT_TYPE] = kind
     return attrs
 
 
@@ -355,53 +404,62 @@ def usage(inv: Any, data: Any) -> None:
     are further input. ``candidates_token_count`` excludes the thinking tokens
     (``thoughts_token_count``), which the conventions count as part of the output.
     """
-    if data is None:
-        return
-    prompt = _int(field(data, "prompt_token_count"))
-    tool_prompt = _int(field(data, "tool_use_prompt_token_count"))
-    candidates = _int(field(data, "candidates_token_count"))
-    thoughts = _int(field(data, "thoughts_token_count"))
+    if data is not None:
+        read_into(_usage, inv, data)
+
+
+def _usage(inv: Any, data: Any) -> None:
+    prompt = _int(data.prompt_token_count)
+    tool_prompt = _int(data.tool_use_prompt_token_count)
+    candidates = _int(data.candidates_token_count)
+    thoughts = _int(data.thoughts_token_count)
     if prompt is not None or tool_prompt is not None:
         inv.input_tokens = (prompt or 0) + (tool_prompt or 0)
     if candidates is not None or thoughts is not None:
         inv.output_tokens = (candidates or 0) + (thoughts or 0)
-    inv.cache_read_input_tokens = _int(field(data, "cached_content_token_count"))
+    inv.cache_read_input_tokens = _int(data.cached_content_token_count)
     inv.reasoning_output_tokens = thoughts
 
 
-def _has_call(content: Any) -> bool:
-    parts = field(content, "parts")
-    return isinstance(parts, (list, tuple)) and any(
-        field(p, "function_call") is not None for p in parts
-    )
-
-
-def _call_ids(candidates: Any) -> list[str]:
+def _calls(content: Any) -> tuple[bool, list[str]]:
+    """Whether a candidate's content holds a function call, and the calls' ids."""
+    has_call = False
     ids: list[str] = []
-    for candidate in candidates:
-        parts = field(field(candidate, "content"), "parts")
-        for p in parts if isinstance(parts, (list, tuple)) else ():
-            call_id = _str(field(field(p, "function_call"), "id"))
-            if call_id:
+    parts = content.parts if content is not None else None
+    for p in parts or ():
+        call = p.function_call
+        if call is not None:
+            has_call = True
+            call_id = call.id
+            if isinstance(call_id, str) and call_id:
                 ids.append(call_id)
-    return ids
+    return has_call, ids
 
 
 def response(inv: Any, result: Any) -> None:
-    """Fill an invocation from a ``GenerateContentResponse``."""
-    inv.response_id = _str(field(result, "response_id"))
-    inv.response_model = _str(field(result, "model_version"))
-    usage(inv, field(result, "usage_metadata"))
-    candidates = field(result, "candidates")
-    candidates = candidates if isinstance(candidates, (list, tuple)) else ()
-    reasons = [
-        finish_reason(field(c, "finish_reason"), _has_call(field(c, "content"))) for c in candidates
-    ]
-    if not candidates and field(field(result, "prompt_feedback"), "block_reason") is not None:
-        reasons = [semconv.FINISH_CONTENT_FILTER]
+    """Fill an invocation from a ``GenerateContentResponse`` (read leniently if it is not one)."""
+    read_into(_response, inv, result)
+
+
+def _response(inv: Any, result: Any) -> None:
+    inv.response_id = _str(result.response_id)
+    inv.response_model = _str(result.model_version)
+    data = result.usage_metadata
+    if data is not None:
+        read_into(_usage, inv, data)
+    candidates = result.candidates or ()
+    reasons: list[str | None] = []
+    ids: list[str] = []
+    for candidate in candidates:
+        has_call, call_ids = _calls(candidate.content)
+        reasons.append(finish_reason(candidate.finish_reason, has_call))
+        ids += call_ids
+    if not candidates:
+        feedback = result.prompt_feedback
+        if feedback is not None and feedback.block_reason is not None:
+            reasons = [semconv.FINISH_CONTENT_FILTER]
     if any(reasons):
         inv.finish_reasons = [r or "" for r in reasons]
-    ids = _call_ids(candidates)
     if ids:
         inv.tool_call_ids = ids
     if inv.capture_content:
