@@ -77,6 +77,25 @@ def _start_embed(
     )
 
 
+_BODY, _STREAM, _ASYNC_STREAM = 0, 1, 2
+_kinds: dict[type, int] = {}
+
+
+def _kind(result: Any) -> int:
+    """Body, stream or async stream, decided once per class (a missing attribute on a
+    pydantic model is slow to look up)."""
+    cls = type(result)
+    if hasattr(cls, "__anext__"):
+        kind = _ASYNC_STREAM
+    elif hasattr(cls, "__next__"):
+        kind = _STREAM
+    else:
+        kind = _BODY
+    if len(_kinds) < 256:
+        _kinds[cls] = kind
+    return kind
+
+
 def make_wrapper(
     handler: TelemetryHandler,
     start: Starter,
@@ -105,10 +124,12 @@ def make_wrapper(
 
     def finish(inv: InferenceInvocation, result: Any) -> Any:
         try:
-            if accumulator is not None and hasattr(result, "__anext__"):
-                return AsyncStreamProxy(result, inv, accumulator(inv.capture_content))
-            if accumulator is not None and hasattr(result, "__next__"):
-                return StreamProxy(result, inv, accumulator(inv.capture_content))
+            kind = _kinds.get(type(result))
+            if kind is None:
+                kind = _kind(result)
+            if kind != _BODY and accumulator is not None:
+                proxy = AsyncStreamProxy if kind == _ASYNC_STREAM else StreamProxy
+                return proxy(result, inv, accumulator(inv.capture_content))
             on_response(inv, result)
         except Exception as exc:
             try:
