@@ -27,21 +27,31 @@ INSTRUMENTORS: dict[str, dict[str, tuple[str, str]]] = {
         "openai": ("opentelemetry.instrumentation.openai", "OpenAIInstrumentor"),
         "anthropic": ("opentelemetry.instrumentation.anthropic", "AnthropicInstrumentor"),
         "langchain": ("opentelemetry.instrumentation.langchain", "LangchainInstrumentor"),
+        "google_genai": (
+            "opentelemetry.instrumentation.google_generativeai",
+            "GoogleGenerativeAiInstrumentor",
+        ),
     },
     "openinference": {
         "openai": ("openinference.instrumentation.openai", "OpenAIInstrumentor"),
         "anthropic": ("openinference.instrumentation.anthropic", "AnthropicInstrumentor"),
         "langchain": ("openinference.instrumentation.langchain", "LangChainInstrumentor"),
+        "google_genai": ("openinference.instrumentation.google_genai", "GoogleGenAIInstrumentor"),
     },
     "otel_genai": {
         "openai": ("opentelemetry.instrumentation.genai.openai", "OpenAIInstrumentor"),
         "anthropic": ("opentelemetry.instrumentation.genai.anthropic", "AnthropicInstrumentor"),
         "langchain": ("opentelemetry.instrumentation.genai.langchain", "LangChainInstrumentor"),
+        "google_genai": (
+            "opentelemetry.instrumentation.google_genai",
+            "GoogleGenAiSdkInstrumentor",
+        ),
     },
     "traceai": {
         "openai": ("traceai_openai", "OpenAIInstrumentor"),
         "anthropic": ("traceai_anthropic", "AnthropicInstrumentor"),
         "langchain": ("traceai_langchain", "LangChainInstrumentor"),
+        "google_genai": ("traceai_google_genai", "GoogleGenAIInstrumentor"),
     },
     "openlit": {
         "openai": ("openlit.instrumentation.openai", "OpenAIInstrumentor"),
@@ -55,7 +65,14 @@ LIBRARY = {
     "openai_stream": "openai",
     "anthropic_messages": "anthropic",
     "langchain_agent": "langchain",
+    "google_genai_generate": "google_genai",
 }
+
+EXTRA_KWARGS: dict[tuple[str, str], dict[str, Any]] = {
+    # Declares google-genai<3 and would refuse to instrument 3.x without this.
+    ("otel_genai", "google_genai"): {"skip_dep_check": True},
+}
+"""Options a peer's instrument() needs beyond the providers, per (peer, library)."""
 
 
 class Unsupported(Exception):
@@ -145,6 +162,7 @@ class Adapter:
             "tracer_provider": self.pipeline.tracer_provider,
             "meter_provider": self.pipeline.meter_provider,
             "logger_provider": self.pipeline.logger_provider,
+            **EXTRA_KWARGS.get((self.peer, self.library), {}),
         }
 
     def instrument(self) -> None:
@@ -259,6 +277,7 @@ AGENTOTEL_FALLBACK = {
     "openai": ("agentotel.instrumentation.openai", "OpenAIInstrumentor"),
     "anthropic": ("agentotel.instrumentation.anthropic", "AnthropicInstrumentor"),
     "langchain": ("agentotel.instrumentation.langchain", "LangChainInstrumentor"),
+    "google_genai": ("agentotel.instrumentation.google_genai", "GoogleGenAIInstrumentor"),
 }
 """Where agentotel's instrumentors live when its REGISTRY does not list them yet."""
 

@@ -16,6 +16,7 @@ SDKS = (
     "langchain==1.4.7",
     "langchain-core==1.7.2",
     "langchain-openai==1.7.3",
+    "google-genai==3.6.1",
     "opentelemetry-api==1.45.2",
     "opentelemetry-sdk==1.45.2",
     "opentelemetry-exporter-otlp-proto-http==1.45.2",
@@ -59,6 +60,7 @@ PEERS: dict[str, Peer] = {
                 "opentelemetry-instrumentation-openai==0.62.4",
                 "opentelemetry-instrumentation-anthropic==0.62.4",
                 "opentelemetry-instrumentation-langchain==0.62.4",
+                "opentelemetry-instrumentation-google-generativeai==0.62.4",
             ),
             in_process=False,
             notes=("uninstrument() leaves the openai wrappers in place: fresh processes",),
@@ -70,6 +72,7 @@ PEERS: dict[str, Peer] = {
                 "openinference-instrumentation-openai==0.1.66",
                 "openinference-instrumentation-anthropic==3.1.0",
                 "openinference-instrumentation-langchain==0.1.80",
+                "openinference-instrumentation-google-genai==1.4.14",
             ),
         ),
         Peer(
@@ -79,6 +82,11 @@ PEERS: dict[str, Peer] = {
                 "opentelemetry-instrumentation-genai-openai==1.3b0",
                 "opentelemetry-instrumentation-genai-anthropic==1.3b0",
                 "opentelemetry-instrumentation-genai-langchain==1.3b0",
+                "opentelemetry-instrumentation-google-genai==1.3b0",
+            ),
+            notes=(
+                "opentelemetry-instrumentation-google-genai 1.3b0 declares google-genai<3; "
+                "instrumented with skip_dep_check=True on google-genai 3.6.1",
             ),
         ),
         Peer(
@@ -88,6 +96,7 @@ PEERS: dict[str, Peer] = {
                 "traceai-openai==0.1.10",
                 "traceai-anthropic==0.1.10",
                 "traceai-langchain==0.2.0",
+                "traceai-google-genai==0.1.2",
             ),
         ),
         Peer(

@@ -20,6 +20,7 @@ WORKLOAD_TITLES = {
     "openai_stream": "OpenAI stream (50 chunks)",
     "anthropic_messages": "Anthropic messages",
     "langchain_agent": "LangChain agent turn",
+    "google_genai_generate": "Gemini generate_content (google-genai)",
 }
 PEER_ORDER = (
     "agentotel",

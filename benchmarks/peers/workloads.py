@@ -13,12 +13,19 @@ from typing import Any
 
 import httpx2
 
-WORKLOADS = ("openai_chat", "openai_stream", "anthropic_messages", "langchain_agent")
+WORKLOADS = (
+    "openai_chat",
+    "openai_stream",
+    "anthropic_messages",
+    "langchain_agent",
+    "google_genai_generate",
+)
 """Workload names, in report order."""
 
 STREAM_CHUNKS = 50
 MODEL = "gpt-4o-mini"
 ANTHROPIC_MODEL = "claude-sonnet-4-5"
+GEMINI_MODEL = "gemini-2.5-flash"
 
 Call = Callable[[], object]
 
@@ -107,6 +114,28 @@ ANTHROPIC_BODY = _json_bytes(
     }
 )
 
+GEMINI_BODY = _json_bytes(
+    {
+        "candidates": [
+            {
+                "content": {
+                    "parts": [{"text": "The capital of France is Paris."}],
+                    "role": "model",
+                },
+                "finishReason": "STOP",
+                "index": 0,
+            }
+        ],
+        "usageMetadata": {
+            "promptTokenCount": 24,
+            "candidatesTokenCount": 12,
+            "totalTokenCount": 36,
+        },
+        "modelVersion": GEMINI_MODEL,
+        "responseId": "resp-bench",
+    }
+)
+
 _JSON = {"content-type": "application/json"}
 _SSE = {"content-type": "text/event-stream"}
 
@@ -126,6 +155,11 @@ def openai_handler(request: httpx2.Request) -> httpx2.Response:
 def anthropic_handler(request: httpx2.Request) -> httpx2.Response:
     """Answer /v1/messages with one fixed message."""
     return httpx2.Response(200, headers=_JSON, content=ANTHROPIC_BODY)
+
+
+def gemini_handler(request: httpx2.Request) -> httpx2.Response:
+    """Answer :generateContent with one fixed response."""
+    return httpx2.Response(200, headers=_JSON, content=GEMINI_BODY)
 
 
 def _openai_client() -> Any:
@@ -216,11 +250,32 @@ def langchain_agent() -> Call:
     return call
 
 
+def google_genai_generate() -> Call:
+    """One Gemini API generate_content per call (google-genai, its own httpx2 client)."""
+    from google import genai
+    from google.genai import types
+
+    http = httpx2.Client(transport=httpx2.MockTransport(gemini_handler))
+    options = types.HttpOptions(base_url="http://mock.invalid", httpx_client=http)
+    client = genai.Client(api_key="bench", http_options=options)
+    config = types.GenerateContentConfig(
+        system_instruction="You are a terse assistant.", max_output_tokens=64, temperature=0.2
+    )
+
+    def call() -> object:
+        return client.models.generate_content(
+            model=GEMINI_MODEL, contents="What is the capital of France?", config=config
+        )
+
+    return call
+
+
 BUILDERS: dict[str, Callable[[], Call]] = {
     "openai_chat": openai_chat,
     "openai_stream": openai_stream,
     "anthropic_messages": anthropic_messages,
     "langchain_agent": langchain_agent,
+    "google_genai_generate": google_genai_generate,
 }
 
 SDK_MODULES: dict[str, tuple[str, ...]] = {
@@ -228,6 +283,7 @@ SDK_MODULES: dict[str, tuple[str, ...]] = {
     "openai_stream": ("openai",),
     "anthropic_messages": ("anthropic",),
     "langchain_agent": ("openai", "langchain_openai", "langchain.agents", "langchain_core.tools"),
+    "google_genai_generate": ("google.genai",),
 }
 """Modules each workload imports, loaded before the instrumentation so its import time is alone."""
 

@@ -129,6 +129,15 @@ def _load(target: str) -> Any:
     return getattr(importlib.import_module(module_name), attr)
 
 
+def _installed(package: str) -> bool:
+    """Whether ``package`` can be imported, without importing it (dotted names included:
+    ``find_spec("google.genai")`` raises when ``google`` itself is missing)."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def instrument(
     *,
     tracer_provider: Any = None,
@@ -194,7 +203,7 @@ def instrument(
             "settings": settings,
         }
         for name, (target, package) in REGISTRY.items():
-            if not _wanted(name, settings, only) or importlib.util.find_spec(package) is None:
+            if not _wanted(name, settings, only) or not _installed(package):
                 continue
             _start(handle, name, target, {**kwargs, **library_options.get(name, {})})
         for ep in entry_points(group=THIRD_PARTY_GROUP):

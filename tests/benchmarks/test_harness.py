@@ -74,6 +74,13 @@ def test_workloads_drive_the_real_sdks_offline(monkeypatch: pytest.MonkeyPatch) 
     assert message.content[0].text == "The capital of France is Paris."  # type: ignore[attr-defined]
 
 
+def test_google_genai_workload_drives_the_real_sdk_offline() -> None:
+    pytest.importorskip("google.genai")
+    response: Any = workloads.build("google_genai_generate")()
+    assert response.text == "The capital of France is Paris."
+    assert response.usage_metadata.prompt_token_count == 24
+
+
 def test_langchain_workload_runs_one_tool_turn() -> None:
     pytest.importorskip("langchain.agents")
     pytest.importorskip("langchain_openai")

@@ -1,8 +1,9 @@
 """Scripted model servers for tests and examples: the real SDKs, no network, no API key.
 
-``ScriptedModel`` answers OpenAI (chat completions, responses, embeddings, completions) and
-Anthropic (messages, count_tokens) requests from a script of :class:`Reply` objects in each
-API's exact wire format, streaming included. Serve it over HTTP with
+``ScriptedModel`` answers OpenAI (chat completions, responses, embeddings, completions),
+Anthropic (messages, count_tokens) and Gemini (generateContent, streamGenerateContent,
+embeddings; Gemini API and Vertex AI paths) requests from a script of :class:`Reply` objects
+in each API's exact wire format, streaming included. Serve it over HTTP with
 :class:`ScriptedModelServer` or in process with :func:`mock_transport`. Importing this
 package imports only the standard library.
 """

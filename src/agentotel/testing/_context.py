@@ -21,6 +21,7 @@ class Context:
     body: dict[str, Any]
     reply: Reply
     new_id: Callable[[str], str]
+    path: str = ""
     created: int = field(default_factory=lambda: int(time.time()))
 
     @property

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeAlias
 
-from . import _anthropic, _openai
+from . import _anthropic, _gemini, _openai
 from ._common import json_response
 from ._context import Context
 from ._types import RecordedRequest, Reply, Response
@@ -26,6 +26,7 @@ _ROUTES: tuple[tuple[str, str, Callable[[Context], Response]], ...] = (
     ("/responses", "openai.responses", _openai.responses),
     ("/embeddings", "openai.embeddings", _openai.embeddings),
     ("/completions", "openai.completions", _openai.completions),
+    *_gemini.ROUTES,
 )
 
 # Calls that describe a request rather than answer it take no reply from a list script.
@@ -86,7 +87,7 @@ class ScriptedModel:
         if not isinstance(parsed, dict):
             return _client_error(api, 400, "The request body is not a JSON object.")
         reply = self._next_reply(parsed, api)
-        return route[2](Context(body=parsed, reply=reply, new_id=self.new_id))
+        return route[2](Context(body=parsed, reply=reply, new_id=self.new_id, path=path))
 
     def _next_reply(self, body: dict[str, Any], api: str) -> Reply:
         if self._callable is not None:
@@ -108,6 +109,8 @@ def _route(path: str) -> tuple[str, str, Callable[[Context], Response]] | None:
 
 
 def _client_error(api: str, status: int, message: str) -> Response:
+    if api.startswith("gemini"):
+        return json_response(status, _gemini.error_payload(status, message), Reply())
     if api.startswith("anthropic"):
         kind = "not_found_error" if status == 404 else "invalid_request_error"
         payload: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}

@@ -20,6 +20,7 @@ from agentotel.instrumentation.pydantic_ai import scope
 MODEL_CLASSES: dict[str, tuple[str, ...]] = {
     "pydantic_ai.models.openai": ("OpenAIChatModel", "OpenAIResponsesModel"),
     "pydantic_ai.models.anthropic": ("AnthropicModel",),
+    "pydantic_ai.models.google": ("GoogleModel",),
 }
 
 
