@@ -78,15 +78,8 @@ class _Call:
 
     def adopt(self, span: Any) -> InferenceInvocation:
         """The SDK's span, reshaped, as the call's span."""
-        self.inv = native.adopt(
-            self.handler,
-            span,
-            self.provider,
-            self.model,
-            self.operation,
-            self.host,
-            self.port,
-            self.attrs,
+        self.inv = self.handler.inference(
+            self.provider, self.model, self.operation, self.host, self.port, self.attrs, span=span
         )
         self._request_content(self.inv)
         return self.inv
