@@ -15,6 +15,7 @@ import wrapt
 
 from agentotel import _safety, semconv
 from agentotel.telemetry.invocation import InferenceInvocation
+from agentotel.telemetry.wrap import abandon
 
 
 class Accumulator(Protocol):
@@ -34,21 +35,14 @@ def _finish(
         acc.finish(inv)
         if how != "exhausted":
             inv.set(semconv.AGENTOTEL_STREAM_ENDED_BY, how)
+        if error is None:
+            inv.stop()
+        else:
+            inv.fail(error)
     except Exception as exc:
-        try:
-            _safety.report("stream.finish", exc)
-        finally:
-            # Strict mode re-raises; the span must still end.
-            _end(inv, error)
-        return
-    _end(inv, error)
-
-
-def _end(inv: InferenceInvocation, error: BaseException | None) -> None:
-    if error is None:
-        inv.stop()
-    else:
-        inv.fail(error)
+        # The span still ends (strict mode re-raises after that).
+        abandon(inv, error)
+        _safety.report("stream.finish", exc)
 
 
 def _feed(inv: InferenceInvocation, acc: Accumulator, chunk: Any) -> None:
