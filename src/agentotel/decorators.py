@@ -25,6 +25,7 @@ from opentelemetry import trace
 from agentotel import _safety, semconv
 from agentotel.telemetry import AgentInvocation, Invocation, TelemetryHandler, ToolInvocation
 from agentotel.telemetry.content import dumps, json_safe
+from agentotel.telemetry.wrap import Hooks, call_async, call_sync
 
 __all__ = [
     "agent",
@@ -486,24 +487,33 @@ Begin = Callable[[tuple[Any, ...], dict[str, Any], "str | None"], "Invocation | 
 CallIdOf = Callable[[dict[str, Any]], "str | None"]
 
 
+class _SpecHooks(Hooks[Invocation]):
+    """A decorated plain or coroutine function on the shared wrapper skeleton."""
+
+    def __init__(self, spec: _Spec, begin: Begin, call_id_of: CallIdOf) -> None:
+        self.spec = spec
+        self._begin = begin
+        self._call_id_of = call_id_of
+        self.site = f"decorators.{spec.kind}"
+
+    def begin(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Invocation | None:
+        return self._begin(args, kwargs, self._call_id_of(kwargs))
+
+    def finish(self, inv: Invocation, result: Any) -> Any:
+        self.spec.finish(inv, result)
+        return result
+
+
 def _wrap_function(
     func: Callable[..., Any], spec: _Spec, begin: Begin, call_id_of: CallIdOf
 ) -> Callable[..., Any]:
+    hooks = _SpecHooks(spec, begin, call_id_of)
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        inv = begin(args, kwargs, call_id_of(kwargs))
-        if inv is None:
-            return func(*args, **kwargs)
-        inv.attach()
-        try:
-            result = func(*args, **kwargs)
-        except BaseException as exc:
-            inv.detach()
-            inv.fail(exc)
-            raise
-        inv.detach()
-        spec.finish(inv, result)
-        return result
+        return call_sync(hooks, func, None, args, kwargs)
 
     return wrapper
 
@@ -511,21 +521,11 @@ def _wrap_function(
 def _wrap_coroutine(
     func: Callable[..., Any], spec: _Spec, begin: Begin, call_id_of: CallIdOf
 ) -> Callable[..., Any]:
+    hooks = _SpecHooks(spec, begin, call_id_of)
+
     @functools.wraps(func)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        inv = begin(args, kwargs, call_id_of(kwargs))
-        if inv is None:
-            return await func(*args, **kwargs)
-        inv.attach()
-        try:
-            result = await func(*args, **kwargs)
-        except BaseException as exc:
-            inv.detach()
-            inv.fail(exc)
-            raise
-        inv.detach()
-        spec.finish(inv, result)
-        return result
+        return await call_async(hooks, func, None, args, kwargs)
 
     return wrapper
 

@@ -21,6 +21,7 @@ from opentelemetry.trace.propagation import _SPAN_KEY
 
 from agentotel import _safety, semconv
 from agentotel.telemetry import context as _context
+from agentotel.telemetry import secrets
 from agentotel.telemetry.emitter import Emitter
 
 
@@ -146,10 +147,12 @@ class Invocation:
             self.error_type = error_type_of(error)
             span = self.span
             if span.is_recording():
+                # Error text often repeats the request's credentials: scrubbed before it goes out.
                 if isinstance(error, BaseException):
-                    span.record_exception(error)
+                    span.record_exception(error, secrets.exception_attributes(error))
                     description = description or str(error) or self.error_type
-                span.set_status(Status(StatusCode.ERROR, description or self.error_type))
+                description = secrets.scrub(description) if description else self.error_type
+                span.set_status(Status(StatusCode.ERROR, description))
             self._finish()
         except Exception as exc:  # pragma: no cover
             _safety.report(f"telemetry.{self.operation}.fail", exc)

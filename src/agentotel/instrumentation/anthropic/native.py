@@ -28,7 +28,7 @@ from typing import Any
 import wrapt
 from opentelemetry.trace import NonRecordingSpan, Span, SpanKind
 
-from agentotel.telemetry import InferenceInvocation
+from agentotel.telemetry import InferenceInvocation, secrets
 
 _log = logging.getLogger("agentotel")
 
@@ -83,6 +83,16 @@ class AdoptedSpan(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
 
     def update_name(self, name: str) -> None:
         return None
+
+    def set_status(self, status: Any, description: str | None = None) -> None:
+        if not self._self_inv.ended:
+            self.__wrapped__.set_status(*secrets.scrubbed_status(status, description))
+
+    def record_exception(self, exception: BaseException, *args: Any, **kwargs: Any) -> None:
+        if not self._self_inv.ended:
+            self.__wrapped__.record_exception(
+                exception, *secrets.scrubbed_exception_args(exception, args, kwargs)
+            )
 
     def __getattr__(self, name: str) -> Any:
         if name in _WRITES and self._self_inv.ended:

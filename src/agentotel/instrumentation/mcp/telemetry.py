@@ -22,7 +22,7 @@ from opentelemetry.metrics import Histogram, MeterProvider, get_meter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
 from agentotel import _safety, semconv
-from agentotel.telemetry import error_type_of
+from agentotel.telemetry import error_type_of, secrets
 from agentotel.version import __version__
 
 SCOPE = "agentotel.mcp"
@@ -68,7 +68,9 @@ class Operation:
             if status_code is not None:
                 attrs[semconv.RPC_RESPONSE_STATUS_CODE] = status_code
             span.set_attributes(attrs)
-            span.set_status(Status(StatusCode.ERROR, description))
+            span.set_status(
+                Status(StatusCode.ERROR, secrets.scrub(description) if description else None)
+            )
 
     def end(self, exc: BaseException | None = None, record_exception: bool = True) -> None:
         """End the span and record the duration; only the first call counts."""
@@ -78,7 +80,7 @@ class Operation:
         try:
             if exc is not None and self.error_type is None:
                 if record_exception and self.span.is_recording():
-                    self.span.record_exception(exc)
+                    self.span.record_exception(exc, secrets.exception_attributes(exc))
                 self.error(error_type_of(exc), str(exc) or None)
             self.span.end()
             if self._histogram is not None:
@@ -107,6 +109,14 @@ class _ObservedSpan(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         if isinstance(value, str):
             self._self_op.error_type = value
         self.__wrapped__.set_attributes(attributes)
+
+    def set_status(self, status: Any, description: str | None = None) -> None:
+        self.__wrapped__.set_status(*secrets.scrubbed_status(status, description))
+
+    def record_exception(self, exception: BaseException, *args: Any, **kwargs: Any) -> None:
+        self.__wrapped__.record_exception(
+            exception, *secrets.scrubbed_exception_args(exception, args, kwargs)
+        )
 
 
 class MCPTelemetry:
@@ -189,7 +199,7 @@ class MCPTelemetry:
                 op.end(exc, record_exception)
             else:
                 if record_exception and op.span.is_recording():
-                    op.span.record_exception(exc)
+                    op.span.record_exception(exc, secrets.exception_attributes(exc))
                 op.end()
             raise
         finally:
