@@ -160,7 +160,15 @@ class ContentRecorder:
 class Emitter:
     """Tracer, metrics recorder, content recorder and tool-call registry, under one settings."""
 
-    __slots__ = ("content", "content_enabled", "metrics", "names", "settings", "tool_calls", "tracer")
+    __slots__ = (
+        "content",
+        "content_enabled",
+        "metrics",
+        "names",
+        "settings",
+        "tool_calls",
+        "tracer",
+    )
 
     def __init__(
         self,

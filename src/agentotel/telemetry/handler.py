@@ -9,7 +9,7 @@ fills fields from the library's request and response, and calls ``stop()`` or
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry._logs import LoggerProvider
@@ -28,6 +28,7 @@ from agentotel.telemetry.invocation import (
     ToolInvocation,
 )
 from agentotel.telemetry.metrics import Instruments, MetricsRecorder, recorder
+from agentotel.telemetry.wrap import owned
 from agentotel.version import __version__
 
 SCOPE = "agentotel"
@@ -101,7 +102,7 @@ class TelemetryHandler:
         else:
             span.update_name(name)
             span.set_attributes(start_attrs)
-        return _started(InferenceInvocation, self.emitter, operation, span, metric_attrs)
+        return owned(InferenceInvocation, self.emitter, operation, span, metric_attrs)
 
     def embeddings(
         self,
@@ -147,7 +148,7 @@ class TelemetryHandler:
         span = self.tracer.start_span(
             f"{semconv.OP_EXECUTE_TOOL} {name}", kind=kind, attributes=start_attrs, links=links
         )
-        return _started(ToolInvocation, self.emitter, semconv.OP_EXECUTE_TOOL, span, metric_attrs)
+        return owned(ToolInvocation, self.emitter, semconv.OP_EXECUTE_TOOL, span, metric_attrs)
 
     def agent(
         self,
@@ -181,7 +182,7 @@ class TelemetryHandler:
             start_attrs.update({k: v for k, v in attributes.items() if v is not None})
         span_name = f"{semconv.OP_INVOKE_AGENT} {name}" if name else semconv.OP_INVOKE_AGENT
         span = self.tracer.start_span(span_name, kind=kind, attributes=start_attrs)
-        return _started(AgentInvocation, self.emitter, semconv.OP_INVOKE_AGENT, span, metric_attrs)
+        return owned(AgentInvocation, self.emitter, semconv.OP_INVOKE_AGENT, span, metric_attrs)
 
     def workflow(
         self,
@@ -197,9 +198,7 @@ class TelemetryHandler:
             start_attrs.update({k: v for k, v in attributes.items() if v is not None})
         span_name = f"{semconv.OP_INVOKE_WORKFLOW} {name}" if name else semconv.OP_INVOKE_WORKFLOW
         span = self.tracer.start_span(span_name, kind=SpanKind.INTERNAL, attributes=start_attrs)
-        return _started(
-            AgentInvocation, self.emitter, semconv.OP_INVOKE_WORKFLOW, span, metric_attrs
-        )
+        return owned(AgentInvocation, self.emitter, semconv.OP_INVOKE_WORKFLOW, span, metric_attrs)
 
     def step(self, name: str, attributes: Mapping[str, Any] | None = None) -> Invocation:
         """Start an orchestration step: an INTERNAL span outside the GenAI operations."""
@@ -207,7 +206,7 @@ class TelemetryHandler:
         if attributes:
             start_attrs.update({k: v for k, v in attributes.items() if v is not None})
         span = self.tracer.start_span(name, kind=SpanKind.INTERNAL, attributes=start_attrs)
-        return _started(_StepInvocation, self.emitter, "step", span, {})
+        return owned(_StepInvocation, self.emitter, "step", span, {})
 
 
 class _StepInvocation(Invocation):
@@ -215,17 +214,3 @@ class _StepInvocation(Invocation):
 
     def _record_metrics(self, duration: float) -> None:
         return None
-
-
-InvT = TypeVar("InvT", bound=Invocation)
-
-
-def _started(
-    cls: type[InvT], emitter: Emitter, operation: str, span: Span, metric_attrs: dict[str, Any]
-) -> InvT:
-    """The invocation owning ``span``; if it cannot be built, the span still ends."""
-    try:
-        return cls(emitter, operation, span, metric_attrs)
-    except BaseException:
-        span.end()
-        raise

@@ -326,7 +326,9 @@ class ToolInvocation(Invocation):
                     attrs, semconv.GEN_AI_TOOL_CALL_ARGUMENTS, self.arguments, as_json=False
                 )
             if self.result is not None:
-                content.attribute(attrs, semconv.GEN_AI_TOOL_CALL_RESULT, self.result, as_json=False)
+                content.attribute(
+                    attrs, semconv.GEN_AI_TOOL_CALL_RESULT, self.result, as_json=False
+                )
 
 
 class AgentInvocation(Invocation):

@@ -18,16 +18,21 @@ import functools
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from opentelemetry import context as otel_context
+from opentelemetry.trace import Span
+
 from agentotel import _safety
+from agentotel.telemetry.emitter import Emitter
 from agentotel.telemetry.invocation import Invocation
 
 C = TypeVar("C")
+InvT = TypeVar("InvT", bound=Invocation)
 F = TypeVar("F", bound=Callable[..., Any])
 
 Wrapper = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
-class guarded:  # noqa: N801 - used as a decorator and a context manager, like contextlib's
+class guarded:
     """Contain agentotel's internal errors at ``site``: report them, never raise them.
 
     ``with guarded("langchain.tool_end"): ...`` swallows an ``Exception`` raised in the
@@ -63,6 +68,17 @@ class guarded:  # noqa: N801 - used as a decorator and a context manager, like c
         return run  # type: ignore[return-value]
 
 
+def owned(
+    cls: type[InvT], emitter: Emitter, operation: str, span: Span, metric_attrs: dict[str, Any]
+) -> InvT:
+    """A new invocation owning the started ``span``; if it cannot be built, the span ends."""
+    try:
+        return cls(emitter, operation, span, metric_attrs)
+    except BaseException:
+        span.end()
+        raise
+
+
 def abandon(inv: Invocation | None, error: BaseException | None = None) -> None:
     """End ``inv`` after an internal fault: detach it and end its span, whatever breaks.
 
@@ -74,7 +90,13 @@ def abandon(inv: Invocation | None, error: BaseException | None = None) -> None:
     try:
         inv.detach()
     except Exception:
-        pass
+        # The context must not stay attached in the host: undo it through the API.
+        token, inv._token = inv._token, None
+        if token is not None:
+            try:
+                otel_context.detach(token)  # type: ignore[arg-type]
+            except Exception:
+                pass
     try:
         if error is None:
             inv.stop()

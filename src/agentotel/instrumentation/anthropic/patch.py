@@ -184,11 +184,13 @@ class _RequestHooks(Hooks[_Call]):
             call.inv.attach()
 
     def leave(self, call: _Call) -> None:
-        if call.inv is not None:
-            call.inv.detach()
         token, call.token = call.token, None
-        if token is not None:
-            _current.reset(token)
+        try:
+            if call.inv is not None:
+                call.inv.detach()
+        finally:
+            if token is not None:
+                _current.reset(token)
 
     def fail(self, call: _Call, exc: BaseException) -> None:
         inv = _invocation(call)
