@@ -65,7 +65,7 @@ class Invocation:
         metric_attributes: dict[str, Any],
     ) -> None:
         if type(emitter) is not Emitter:
-            emitter = emitter.emitter  # a TelemetryHandler, as before the emitter existed
+            emitter = emitter.emitter  # type: ignore[attr-defined]  # a TelemetryHandler
         self._emitter = emitter
         self.operation = operation
         self.span = span
