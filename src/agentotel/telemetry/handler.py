@@ -18,6 +18,7 @@ from opentelemetry.metrics import MeterProvider, get_meter
 from opentelemetry.trace import Span, SpanKind, TracerProvider
 
 from agentotel import _config, semconv
+from agentotel.telemetry import mcp
 from agentotel.telemetry.emitter import TOOL_CALLS, ContentRecorder, Emitter
 from agentotel.telemetry.fastmetrics import fast_meter_for
 from agentotel.telemetry.fasttrace import fast_tracer_for
@@ -27,6 +28,7 @@ from agentotel.telemetry.invocation import (
     Invocation,
     ToolInvocation,
 )
+from agentotel.telemetry.mcp import McpOperation
 from agentotel.telemetry.metrics import Instruments, MetricsRecorder, recorder
 from agentotel.telemetry.wrap import owned
 from agentotel.version import __version__
@@ -61,6 +63,9 @@ class TelemetryHandler:
         self.instruments: Instruments | None = self.metrics.instruments
         self.content = ContentRecorder(self.settings, logger_provider, scope)
         self.emitter = Emitter(self.tracer, self.metrics, self.content, TOOL_CALLS)
+        self._scope = scope
+        self._meter_provider = meter_provider
+        self._mcp_histograms: tuple[Any, Any] | None = None
 
     # -- starting invocations ------------------------------------------------
     def inference(
@@ -199,6 +204,55 @@ class TelemetryHandler:
         span_name = f"{semconv.OP_INVOKE_WORKFLOW} {name}" if name else semconv.OP_INVOKE_WORKFLOW
         span = self.tracer.start_span(span_name, kind=SpanKind.INTERNAL, attributes=start_attrs)
         return owned(AgentInvocation, self.emitter, semconv.OP_INVOKE_WORKFLOW, span, metric_attrs)
+
+    def mcp(
+        self,
+        kind: SpanKind,
+        method: str,
+        target: str | None = None,
+        *,
+        request_id: Any = None,
+        protocol_version: str | None = None,
+        session_id: str | None = None,
+        resource_uri: str | None = None,
+        parent: Context | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> McpOperation:
+        """Start an MCP request: CLIENT on the side that sends it, SERVER on the side that answers."""
+        attrs = mcp.start_attributes(
+            method, target, request_id, protocol_version, session_id, resource_uri, attributes
+        )
+        span = self.tracer.start_span(
+            mcp.span_name(method, target), context=parent, kind=kind, attributes=attrs
+        )
+        metric_attrs = {k: attrs[k] for k in mcp.METRIC_KEYS if k in attrs}
+        try:
+            histogram = self._mcp_histogram(kind)
+            return McpOperation(self.emitter, method, span, metric_attrs, histogram)
+        except BaseException:
+            span.end()
+            raise
+
+    def _mcp_histogram(self, kind: SpanKind) -> Any:
+        histograms = self._mcp_histograms
+        if histograms is None:
+            meter = get_meter(self._scope, __version__, self._meter_provider)
+            buckets = list(semconv.MCP_DURATION_BUCKETS)
+            histograms = self._mcp_histograms = (
+                meter.create_histogram(
+                    semconv.MCP_CLIENT_OPERATION_DURATION,
+                    unit="s",
+                    description="Duration of an MCP request as seen by its sender.",
+                    explicit_bucket_boundaries_advisory=buckets,
+                ),
+                meter.create_histogram(
+                    semconv.MCP_SERVER_OPERATION_DURATION,
+                    unit="s",
+                    description="Duration of an MCP request as seen by its receiver.",
+                    explicit_bucket_boundaries_advisory=buckets,
+                ),
+            )
+        return histograms[0] if kind is SpanKind.CLIENT else histograms[1]
 
     def step(self, name: str, attributes: Mapping[str, Any] | None = None) -> Invocation:
         """Start an orchestration step: an INTERNAL span outside the GenAI operations."""
