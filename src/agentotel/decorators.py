@@ -14,11 +14,11 @@ import contextlib
 import functools
 import inspect
 import threading
-import types
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping
 from contextvars import ContextVar, Token
 from typing import Any, TypeVar, cast, overload
 
+import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
@@ -530,68 +530,40 @@ def _wrap_coroutine(
     return wrapper
 
 
-class _GeneratorFunction:
+class _GeneratorFunction(wrapt.FunctionWrapper):  # type: ignore[misc,type-arg]
     """The decorated form of a generator or async generator function.
 
-    Calling it creates the generator at once, so wrong arguments raise ``TypeError`` at call
-    time as without the decorator; it lends ``inspect`` the wrapped code object, so
+    A wrapt ``FunctionWrapper``: calling it creates the generator at once (wrong arguments
+    raise ``TypeError`` at call time, as without the decorator), it binds as a method, and
+    it forwards ``__code__`` and the other function attributes, so
     ``isgeneratorfunction``/``isasyncgenfunction`` answer as for the original.
     """
 
-    __name__: str
-    __qualname__: str
-    __code__: types.CodeType
-    __defaults__: tuple[Any, ...] | None
-    __kwdefaults__: dict[str, Any] | None
-    __wrapped__: Callable[..., Any]
-
-    def __init__(
-        self, func: Callable[..., Any], name: str, code: types.CodeType, call: Callable[..., Any]
-    ) -> None:
-        functools.update_wrapper(self, func)
-        if not isinstance(getattr(self, "__name__", None), str):
-            self.__name__ = name  # a functools.partial has none
-        if not isinstance(getattr(self, "__qualname__", None), str):
-            self.__qualname__ = name
-        self.__code__ = code
-        self.__defaults__ = getattr(func, "__defaults__", None)
-        self.__kwdefaults__ = getattr(func, "__kwdefaults__", None)
-        self._call = call
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call(*args, **kwargs)
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        return self if instance is None else types.MethodType(self, instance)
-
-    def __reduce__(self) -> str:
+    def __reduce_ex__(self, protocol: Any) -> str:
         # Pickle by reference, as for a plain function.
-        return self.__qualname__
+        return str(self.__qualname__)
+
+    def __copy__(self) -> _GeneratorFunction:
+        return self  # a function is copied by reference
+
+    def __deepcopy__(self, memo: Any) -> _GeneratorFunction:
+        return self
 
     def __repr__(self) -> str:
         return f"<traced function {self.__qualname__}>"
 
 
-def _code_of(func: Any) -> types.CodeType | None:
-    """The code object ``inspect`` reads the kind of ``func`` from (through methods, partials)."""
-    while True:
-        if inspect.ismethod(func):
-            func = func.__func__
-        elif isinstance(func, functools.partial):
-            func = func.func
-        else:
-            break
-    code = getattr(func, "__code__", None)
-    return code if isinstance(code, types.CodeType) else None
-
-
 def _as_generator_function(
     func: Callable[..., Any], name: str, call: Callable[..., Any]
 ) -> Callable[..., Any]:
-    code = _code_of(func)
-    if code is None:
-        return functools.wraps(func)(call)
-    return cast(Callable[..., Any], _GeneratorFunction(func, name, code, call))
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        # Bound as a method, wrapt hands the instance apart: the call gets it back first,
+        # so the recorded arguments and the function see what an undecorated call sees.
+        if instance is not None and wrapped is not func:
+            return call(instance, *args, **kwargs)
+        return call(*args, **kwargs)
+
+    return cast(Callable[..., Any], _GeneratorFunction(func, wrapper))
 
 
 class _Collector:
