@@ -62,7 +62,7 @@ MODULES: tuple[types.ModuleType, ...] = (
 _PROXY_CLASSES = {"StreamProxy", "AsyncStreamProxy"}
 _SKIP_METHODS = {"__del__", "__repr__", "__getattr__"}
 # The proxies' own guard functions (they catch, report and end the span themselves).
-_GUARDS = {(stream, "_feed"), (stream, "_finish")}
+_GUARDS = {(stream, name) for name in ("_feed", "_finish", "_stopped", "_abandoned")}
 
 
 class Injected(RuntimeError):

@@ -228,7 +228,7 @@ class TelemetryHandler:
         metric_attrs = {k: attrs[k] for k in mcp.METRIC_KEYS if k in attrs}
         try:
             histogram = self._mcp_histogram(kind)
-            return McpOperation(self.emitter, method, span, metric_attrs, histogram)
+            return McpOperation(self.emitter, method, span, metric_attrs, histogram=histogram)
         except BaseException:
             span.end()
             raise

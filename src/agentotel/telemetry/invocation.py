@@ -58,11 +58,7 @@ class Invocation:
     )
 
     def __init__(
-        self,
-        emitter: Emitter,
-        operation: str,
-        span: Span,
-        metric_attributes: dict[str, Any],
+        self, emitter: Emitter, operation: str, span: Span, metric_attributes: dict[str, Any], /
     ) -> None:
         if type(emitter) is not Emitter:
             emitter = emitter.emitter  # type: ignore[attr-defined]  # a TelemetryHandler
@@ -215,14 +211,8 @@ class InferenceInvocation(Invocation):
         "tool_definitions",
     )
 
-    def __init__(
-        self,
-        emitter: Emitter,
-        operation: str,
-        span: Span,
-        metric_attributes: dict[str, Any],
-    ) -> None:
-        super().__init__(emitter, operation, span, metric_attributes)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
         # Slots, not class-level defaults: slot reads and writes are the cheap ones.
         self.response_model: str | None = None
         self.response_id: str | None = None
@@ -256,11 +246,13 @@ class InferenceInvocation(Invocation):
             per_chunk = (self._last_chunk - first) / (self._chunks - 1)
         metrics.inference(
             attrs,
-            duration,
-            self.input_tokens,
-            self.output_tokens,
-            first - self._start if first is not None else None,
-            per_chunk,
+            (
+                duration,
+                self.input_tokens,
+                self.output_tokens,
+                first - self._start if first is not None else None,
+                per_chunk,
+            ),
         )
 
     def chunk(self) -> None:
@@ -307,14 +299,8 @@ class ToolInvocation(Invocation):
 
     __slots__ = ("arguments", "result")
 
-    def __init__(
-        self,
-        emitter: Emitter,
-        operation: str,
-        span: Span,
-        metric_attributes: dict[str, Any],
-    ) -> None:
-        super().__init__(emitter, operation, span, metric_attributes)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
         self.arguments: Any = None
         self.result: Any = None
 
@@ -343,14 +329,8 @@ class AgentInvocation(Invocation):
         "tool_definitions",
     )
 
-    def __init__(
-        self,
-        emitter: Emitter,
-        operation: str,
-        span: Span,
-        metric_attributes: dict[str, Any],
-    ) -> None:
-        super().__init__(emitter, operation, span, metric_attributes)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
         self.input_messages: list[dict[str, Any]] | None = None
         self.output_messages: list[dict[str, Any]] | None = None
         self.system_instructions: list[dict[str, Any]] | None = None

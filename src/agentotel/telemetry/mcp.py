@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from opentelemetry.metrics import Histogram
-from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.trace import Status, StatusCode
 
 from agentotel import _safety, semconv
 from agentotel.telemetry import secrets
-from agentotel.telemetry.emitter import Emitter
 from agentotel.telemetry.invocation import Invocation, error_type_of
 
 # Attributes that also go on the duration metrics (low cardinality only).
@@ -67,15 +66,8 @@ class McpOperation(Invocation):
 
     __slots__ = ("_histogram",)
 
-    def __init__(
-        self,
-        emitter: Emitter,
-        operation: str,
-        span: Span,
-        metric_attributes: dict[str, Any],
-        histogram: Histogram | None = None,
-    ) -> None:
-        super().__init__(emitter, operation, span, metric_attributes)
+    def __init__(self, *args: Any, histogram: Histogram | None = None) -> None:
+        super().__init__(*args)
         self._histogram = histogram
 
     def error(

@@ -10,6 +10,9 @@ from agentotel import semconv
 
 _TOKEN_TYPE = semconv.GEN_AI_TOKEN_TYPE
 
+# duration, input tokens, output tokens, time to first chunk, time per chunk
+InferenceValues = tuple[float, int | None, int | None, float | None, float | None]
+
 
 def _histogram(
     meter: Any, name: str, unit: str, description: str, buckets: tuple[float, ...]
@@ -132,16 +135,9 @@ class MetricsRecorder:
         else:
             instruments.duration.record(duration, attrs)
 
-    def inference(
-        self,
-        attrs: dict[str, Any],
-        duration: float,
-        input_tokens: int | None,
-        output_tokens: int | None,
-        first_chunk: float | None,
-        per_chunk: float | None,
-    ) -> None:
-        """A model call: duration, tokens and streaming timings, all under ``attrs``."""
+    def inference(self, attrs: dict[str, Any], values: InferenceValues) -> None:
+        """A model call under ``attrs``: (duration, input tokens, output tokens, time to
+        first chunk, time per chunk), ``None`` where not known."""
         return None
 
 
@@ -150,15 +146,8 @@ class SdkMetrics(MetricsRecorder):
 
     __slots__ = ()
 
-    def inference(
-        self,
-        attrs: dict[str, Any],
-        duration: float,
-        input_tokens: int | None,
-        output_tokens: int | None,
-        first_chunk: float | None,
-        per_chunk: float | None,
-    ) -> None:
+    def inference(self, attrs: dict[str, Any], values: InferenceValues) -> None:
+        duration, input_tokens, output_tokens, first_chunk, per_chunk = values
         instruments: Any = self.instruments
         instruments.duration.record(duration, attrs)
         if input_tokens is not None or output_tokens is not None:
@@ -192,20 +181,12 @@ class FastMetrics(MetricsRecorder):
         self._meter = meter
         self._series: dict[tuple[Any, ...], Any] = {}
 
-    def inference(
-        self,
-        attrs: dict[str, Any],
-        duration: float,
-        input_tokens: int | None,
-        output_tokens: int | None,
-        first_chunk: float | None,
-        per_chunk: float | None,
-    ) -> None:
+    def inference(self, attrs: dict[str, Any], values: InferenceValues) -> None:
         key = (*attrs, *attrs.values())
         series = self._series.get(key)
         if series is None or series.generation != self._meter.generation:
             series = self._new_series(key, attrs)
-        series.record((duration, input_tokens, output_tokens, first_chunk, per_chunk))
+        series.record(values)
 
     def _new_series(self, key: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
         """The series for a model call's metric attributes: duration, input and output

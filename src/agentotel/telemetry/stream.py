@@ -53,6 +53,20 @@ def _feed(inv: InferenceInvocation, acc: Accumulator, chunk: Any) -> None:
         _safety.report("stream.chunk", exc)
 
 
+def _stopped(proxy: Any, exc: BaseException) -> None:
+    """The stream raised: exhausted (``StopIteration``/``StopAsyncIteration``) or failed."""
+    if isinstance(exc, (StopIteration, StopAsyncIteration)):
+        _finish(proxy._self_inv, proxy._self_acc, None, "exhausted")
+    else:
+        _finish(proxy._self_inv, proxy._self_acc, exc, "error")
+
+
+def _abandoned(proxy: Any) -> None:
+    inv = getattr(proxy, "_self_inv", None)
+    if inv is not None and not inv.ended:
+        _finish(inv, proxy._self_acc, None, "abandoned")
+
+
 class StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     """Wraps a synchronous stream (an iterator with ``close`` and context-manager support)."""
 
@@ -67,11 +81,8 @@ class StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     def __next__(self) -> Any:
         try:
             chunk = self.__wrapped__.__next__()
-        except StopIteration:
-            _finish(self._self_inv, self._self_acc, None, "exhausted")
-            raise
         except BaseException as exc:
-            _finish(self._self_inv, self._self_acc, exc, "error")
+            _stopped(self, exc)
             raise
         _feed(self._self_inv, self._self_acc, chunk)
         return chunk
@@ -95,9 +106,7 @@ class StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
             _finish(self._self_inv, self._self_acc, None, "closed")
 
     def __del__(self) -> None:
-        inv = getattr(self, "_self_inv", None)
-        if inv is not None and not inv.ended:
-            _finish(inv, self._self_acc, None, "abandoned")
+        _abandoned(self)
 
 
 class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
@@ -114,11 +123,8 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     async def __anext__(self) -> Any:
         try:
             chunk = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            _finish(self._self_inv, self._self_acc, None, "exhausted")
-            raise
         except BaseException as exc:
-            _finish(self._self_inv, self._self_acc, exc, "error")
+            _stopped(self, exc)
             raise
         _feed(self._self_inv, self._self_acc, chunk)
         return chunk
@@ -143,6 +149,4 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         await self.close()
 
     def __del__(self) -> None:
-        inv = getattr(self, "_self_inv", None)
-        if inv is not None and not inv.ended:
-            _finish(inv, self._self_acc, None, "abandoned")
+        _abandoned(self)

@@ -137,8 +137,17 @@ class Hooks(Generic[C]):
         call.stop()  # type: ignore[attr-defined]
         return result
 
+    def invocation(self, call: C) -> Invocation | None:
+        """The invocation whose span ``call`` started, if any."""
+        return call  # type: ignore[return-value]
+
     def abandon(self, call: C, error: BaseException | None = None) -> None:
-        abandon(call, error)  # type: ignore[arg-type]
+        """After an internal fault: undo ``enter`` and end the span, whatever breaks."""
+        try:
+            self.leave(call)
+        except Exception:
+            pass
+        abandon(self.invocation(call), error)
 
 
 def _fault(hooks: Hooks[Any], call: Any, step: str, exc: Exception, error: Any = None) -> None:
@@ -183,13 +192,7 @@ def _finished(hooks: Hooks[C], call: C, result: Any) -> Any:
         return result
 
 
-def call_sync(
-    hooks: Hooks[Any],
-    wrapped: Callable[..., Any],
-    instance: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> Any:
+def call_sync(hooks: Hooks[Any], wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     """Run ``wrapped(*args, **kwargs)`` as one traced call (see the module docstring)."""
     call = _begin(hooks, instance, args, kwargs)
     if call is None:
@@ -202,13 +205,7 @@ def call_sync(
     return _finished(hooks, call, result)
 
 
-async def call_async(
-    hooks: Hooks[Any],
-    wrapped: Callable[..., Any],
-    instance: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> Any:
+async def call_async(hooks: Hooks[Any], wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     """:func:`call_sync` for a coroutine function."""
     call = _begin(hooks, instance, args, kwargs)
     if call is None:

@@ -219,12 +219,8 @@ class _RequestHooks(Hooks[_Call]):
         inv.stop()
         return result
 
-    def abandon(self, call: _Call, error: BaseException | None = None) -> None:
-        try:
-            self.leave(call)
-        except Exception:
-            pass
-        abandon(call.inv, error)
+    def invocation(self, call: _Call) -> InferenceInvocation | None:
+        return call.inv
 
 
 def make_request_wrapper(

@@ -69,31 +69,9 @@ class MCPTelemetry:
             tracer_provider, meter_provider, settings=settings, scope=SCOPE
         )
 
-    def start(
-        self,
-        kind: SpanKind,
-        method: str,
-        target: str | None = None,
-        *,
-        request_id: Any = None,
-        protocol_version: str | None = None,
-        session_id: str | None = None,
-        resource_uri: str | None = None,
-        parent: Context | None = None,
-        attributes: Mapping[str, Any] | None = None,
-    ) -> Operation:
-        """Start a CLIENT (sender) or SERVER (receiver) operation for one request."""
-        return self.handler.mcp(
-            kind,
-            method,
-            target,
-            request_id=request_id,
-            protocol_version=protocol_version,
-            session_id=session_id,
-            resource_uri=resource_uri,
-            parent=parent,
-            attributes=attributes,
-        )
+    def start(self, kind: SpanKind, method: str, *args: Any, **kwargs: Any) -> Operation:
+        """Start a CLIENT (sender) or SERVER (receiver) operation: :meth:`TelemetryHandler.mcp`."""
+        return self.handler.mcp(kind, method, *args, **kwargs)
 
     @contextmanager
     def active(

@@ -27,20 +27,25 @@ OnResponse = Callable[[InferenceInvocation, Any], None]
 MakeAccumulator = Callable[[bool], Accumulator]
 
 
-def _start_chat(
-    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
+def _inference(
+    handler: TelemetryHandler,
+    instance: Any,
+    kwargs: dict[str, Any],
+    ctx: Context,
+    operation: str,
+    attributes: dict[str, Any],
 ) -> InferenceInvocation:
     host, port, provider = extract.server_and_provider(instance)
     model = kwargs.get("model")
-    inv = handler.inference(
-        provider,
-        model if isinstance(model, str) else None,
-        semconv.OP_CHAT,
-        host,
-        port,
-        extract.chat_request_attributes(kwargs),
-        context=ctx,
-    )
+    model = model if isinstance(model, str) else None
+    return handler.inference(provider, model, operation, host, port, attributes, context=ctx)
+
+
+def _start_chat(
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
+) -> InferenceInvocation:
+    attrs = extract.chat_request_attributes(kwargs)
+    inv = _inference(handler, instance, kwargs, ctx, semconv.OP_CHAT, attrs)
     if inv.capture_content:
         with guarded("openai.request_content"):
             inv.input_messages = extract.chat_input_messages(kwargs.get("messages"))
@@ -51,40 +56,20 @@ def _start_chat(
 def _start_completion(
     handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
 ) -> InferenceInvocation:
-    host, port, provider = extract.server_and_provider(instance)
-    model = kwargs.get("model")
-    inv = handler.inference(
-        provider,
-        model if isinstance(model, str) else None,
-        semconv.OP_TEXT_COMPLETION,
-        host,
-        port,
-        extract.chat_request_attributes(kwargs),
-        context=ctx,
-    )
+    attrs = extract.chat_request_attributes(kwargs)
+    inv = _inference(handler, instance, kwargs, ctx, semconv.OP_TEXT_COMPLETION, attrs)
     prompt = kwargs.get("prompt")
     if inv.capture_content and isinstance(prompt, str):
-        with guarded("openai.request_content"):
-            inv.input_messages = [
-                {"role": "user", "parts": [{"type": semconv.PART_TEXT, "content": prompt}]}
-            ]
+        part = {"type": semconv.PART_TEXT, "content": prompt}
+        inv.input_messages = [{"role": "user", "parts": [part]}]
     return inv
 
 
 def _start_responses(
     handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
 ) -> InferenceInvocation:
-    host, port, provider = extract.server_and_provider(instance)
-    model = kwargs.get("model")
-    inv = handler.inference(
-        provider,
-        model if isinstance(model, str) else None,
-        semconv.OP_CHAT,
-        host,
-        port,
-        extract.responses_request_attributes(kwargs),
-        context=ctx,
-    )
+    attrs = extract.responses_request_attributes(kwargs)
+    inv = _inference(handler, instance, kwargs, ctx, semconv.OP_CHAT, attrs)
     if inv.capture_content:
         with guarded("openai.request_content"):
             inv.input_messages, inv.system_instructions = extract.responses_input(kwargs)
@@ -95,17 +80,8 @@ def _start_responses(
 def _start_embeddings(
     handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
 ) -> InferenceInvocation:
-    host, port, provider = extract.server_and_provider(instance)
-    model = kwargs.get("model")
-    return handler.inference(
-        provider,
-        model if isinstance(model, str) else None,
-        semconv.OP_EMBEDDINGS,
-        host,
-        port,
-        extract.embeddings_request_attributes(kwargs),
-        context=ctx,
-    )
+    attrs = extract.embeddings_request_attributes(kwargs)
+    return _inference(handler, instance, kwargs, ctx, semconv.OP_EMBEDDINGS, attrs)
 
 
 def _completion_response(inv: InferenceInvocation, response: Any) -> None:

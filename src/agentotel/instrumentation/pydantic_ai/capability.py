@@ -42,7 +42,7 @@ from agentotel.telemetry import (
     TelemetryHandler,
     ToolInvocation,
 )
-from agentotel.telemetry.wrap import Hooks, abandon, call_async
+from agentotel.telemetry.wrap import Hooks, call_async
 
 # Raised by tools or hooks to steer the run rather than to report a failure.
 _CONTROL_FLOW: tuple[type[BaseException], ...] = tuple(
@@ -302,13 +302,6 @@ class _Scoped(Hooks[Invocation]):
     def finish(self, call: Invocation, result: Any) -> Any:
         self.on_finish(call, result)
         return result
-
-    def abandon(self, call: Invocation, error: BaseException | None = None) -> None:
-        try:
-            self.leave(call)
-        except Exception:
-            pass
-        abandon(call, error)
 
 
 def _finish_tool(inv: ToolInvocation, result: Any) -> None:
