@@ -213,9 +213,13 @@ class _Spec:
 
     kind = ""
 
-    def __init__(self, name: str | None, attributes: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, name: str | None, attributes: Mapping[str, Any] | None, **options: Any
+    ) -> None:
         self.name = name
         self.attributes = dict(attributes) if attributes else None
+        # Keyword arguments for the handler method that starts the span.
+        self.options = options
         # ``with`` blocks of this spec entered and not yet exited, in any task or thread.
         self._open: list[_Entry] = []
 
@@ -351,36 +355,8 @@ class _Untraced:
 class _AgentSpec(_Spec):
     kind = "agent"
 
-    def __init__(
-        self,
-        name: str | None,
-        agent_id: str | None,
-        description: str | None,
-        version: str | None,
-        provider: str | None,
-        model: str | None,
-        conversation_id: str | None,
-        attributes: Mapping[str, Any] | None,
-    ) -> None:
-        super().__init__(name, attributes)
-        self.agent_id = agent_id
-        self.description = description
-        self.version = version
-        self.provider = provider
-        self.model = model
-        self.conversation_id = conversation_id
-
     def _start(self, name: str, call_id: str | None) -> Invocation:
-        return handler().agent(
-            name,
-            agent_id=self.agent_id,
-            description=self.description,
-            version=self.version,
-            provider=self.provider,
-            request_model=self.model,
-            conversation_id=self.conversation_id,
-            attributes=self.attributes,
-        )
+        return handler().agent(name, attributes=self.attributes, **self.options)
 
     def _record_arguments(self, inv: Invocation, arguments: dict[str, Any]) -> None:
         if isinstance(inv, AgentInvocation) and arguments:
@@ -394,9 +370,6 @@ class _AgentSpec(_Spec):
 class _WorkflowSpec(_AgentSpec):
     kind = "workflow"
 
-    def __init__(self, name: str | None, attributes: Mapping[str, Any] | None) -> None:
-        super().__init__(name, None, None, None, None, None, None, attributes)
-
     def _start(self, name: str, call_id: str | None) -> Invocation:
         return handler().workflow(name, attributes=self.attributes)
 
@@ -404,25 +377,13 @@ class _WorkflowSpec(_AgentSpec):
 class _ToolSpec(_Spec):
     kind = "tool"
 
-    def __init__(
-        self,
-        name: str | None,
-        description: str | None,
-        tool_type: str | None,
-        call_id: str | None,
-        attributes: Mapping[str, Any] | None,
-    ) -> None:
-        super().__init__(name, attributes)
-        self.description = description
-        self.tool_type = tool_type
-        self.call_id = call_id
-
     def _start(self, name: str, call_id: str | None) -> Invocation:
+        options = self.options
         return handler().tool(
             name,
-            call_id=call_id or self.call_id or _take_pending_call_id(),
-            description=self.description,
-            tool_type=self.tool_type,
+            call_id=call_id or options["call_id"] or _take_pending_call_id(),
+            description=options["description"],
+            tool_type=options["tool_type"],
             attributes=self.attributes,
         )
 
@@ -459,8 +420,8 @@ def _decorate(spec: _Spec, func: Callable[..., Any]) -> Callable[..., Any]:
         TOOL_CALL_ID_KWARG in sig.parameters
         or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
     )
-    if isinstance(spec, _ToolSpec) and spec.description is None:
-        spec.description = _first_doc_line(func)
+    if isinstance(spec, _ToolSpec) and spec.options["description"] is None:
+        spec.options["description"] = _first_doc_line(func)
     is_tool = isinstance(spec, _ToolSpec)
 
     def call_id_of(kwargs: dict[str, Any]) -> str | None:
@@ -765,7 +726,14 @@ def agent(
     the output message. ``name`` defaults to the function's name.
     """
     spec = _AgentSpec(
-        name, agent_id, description, version, provider, model, conversation_id, attributes
+        name,
+        attributes,
+        agent_id=agent_id,
+        description=description,
+        version=version,
+        provider=provider,
+        request_model=model,
+        conversation_id=conversation_id,
     )
     return spec(func) if func is not None else spec
 
@@ -802,7 +770,9 @@ def tool(
     call time (removed before the call unless the function takes it), with
     :func:`tool_call`, or as ``call_id=`` in a ``with`` block.
     """
-    spec = _ToolSpec(name, description, tool_type, call_id, attributes)
+    spec = _ToolSpec(
+        name, attributes, description=description, tool_type=tool_type, call_id=call_id
+    )
     return spec(func) if func is not None else spec
 
 

@@ -140,6 +140,11 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
             run.invocation.fail(error)
         return run
 
+    def _telemetry(self) -> TelemetryHandler | None:
+        """The handler, or ``None`` while uninstrumented or suppressed."""
+        telemetry = self.telemetry
+        return telemetry if telemetry is not None and is_instrumentation_enabled() else None
+
     def _starting(self, site: str, run_id: UUID, parent_run_id: UUID | None) -> guarded:
         """The guard for a run's start: after an internal error the run is still remembered,
         so that its children nest under its parent."""
@@ -151,20 +156,11 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
             self.runs.put(run_id, Run(None, parent.span if parent is not None else None))
 
     # -- chains, graphs and nodes ---------------------------------------------
-    def on_chain_start(
-        self,
-        serialized: dict[str, Any] | None,
-        inputs: Any,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        parent_run_id, metadata = kwargs.get("parent_run_id"), kwargs.get("metadata")
         graph = self.graphs.pop(run_id)
-        telemetry = self.telemetry
-        if telemetry is None or not is_instrumentation_enabled():
+        telemetry = self._telemetry()
+        if telemetry is None:
             return
         with self._starting("chain_start", run_id, parent_run_id):
             parent = self.runs.get(parent_run_id)
@@ -199,16 +195,9 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
 
     # -- models ------------------------------------------------------------------
     def on_chat_model_start(
-        self,
-        serialized: dict[str, Any] | None,
-        messages: list[list[Any]],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, messages: list[list[Any]], *, run_id: UUID, **kwargs: Any
     ) -> None:
+        parent_run_id, metadata = kwargs.get("parent_run_id"), kwargs.get("metadata")
         self._model_start(
             semconv.OP_CHAT,
             messages[0] if messages else [],
@@ -219,16 +208,9 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
         )
 
     def on_llm_start(
-        self,
-        serialized: dict[str, Any] | None,
-        prompts: list[str],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, prompts: list[str], *, run_id: UUID, **kwargs: Any
     ) -> None:
+        parent_run_id, metadata = kwargs.get("parent_run_id"), kwargs.get("metadata")
         self._model_start(
             semconv.OP_TEXT_COMPLETION, prompts, run_id, parent_run_id, metadata, kwargs
         )
@@ -315,19 +297,12 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
 
     # -- tools -------------------------------------------------------------------
     def on_tool_start(
-        self,
-        serialized: dict[str, Any] | None,
-        input_str: str,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        inputs: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, input_str: str, *, run_id: UUID, **kwargs: Any
     ) -> None:
-        telemetry = self.telemetry
-        if telemetry is None or not is_instrumentation_enabled():
+        parent_run_id = kwargs.get("parent_run_id")
+        inputs = kwargs.get("inputs")
+        telemetry = self._telemetry()
+        if telemetry is None:
             return
         with self._starting("tool_start", run_id, parent_run_id):
             parent = self.runs.get(parent_run_id)
@@ -365,18 +340,11 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
 
     # -- retrievers --------------------------------------------------------------
     def on_retriever_start(
-        self,
-        serialized: dict[str, Any] | None,
-        query: str,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, query: str, *, run_id: UUID, **kwargs: Any
     ) -> None:
-        telemetry = self.telemetry
-        if telemetry is None or not is_instrumentation_enabled():
+        parent_run_id = kwargs.get("parent_run_id")
+        telemetry = self._telemetry()
+        if telemetry is None:
             return
         with self._starting("retriever_start", run_id, parent_run_id):
             parent = self.runs.get(parent_run_id)
