@@ -97,9 +97,10 @@ class Invocation:
             self._token = _context.attach(Context(values))
 
     def detach(self) -> None:
-        token, self._token = self._token, None
+        token = self._token
         if token is not None:
             _context.detach(token)
+            self._token = None  # kept until detached, so a failed detach can be retried
 
     def __enter__(self) -> Invocation:
         self.attach()
