@@ -14,17 +14,18 @@ import contextlib
 import functools
 import inspect
 import threading
-import types
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping
 from contextvars import ContextVar, Token
 from typing import Any, TypeVar, cast, overload
 
+import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from agentotel import _safety, semconv
 from agentotel.telemetry import AgentInvocation, Invocation, TelemetryHandler, ToolInvocation
 from agentotel.telemetry.content import dumps, json_safe
+from agentotel.telemetry.wrap import Hooks, call_async, call_sync
 
 __all__ = [
     "agent",
@@ -212,9 +213,13 @@ class _Spec:
 
     kind = ""
 
-    def __init__(self, name: str | None, attributes: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, name: str | None, attributes: Mapping[str, Any] | None, **options: Any
+    ) -> None:
         self.name = name
         self.attributes = dict(attributes) if attributes else None
+        # Keyword arguments for the handler method that starts the span.
+        self.options = options
         # ``with`` blocks of this spec entered and not yet exited, in any task or thread.
         self._open: list[_Entry] = []
 
@@ -350,36 +355,8 @@ class _Untraced:
 class _AgentSpec(_Spec):
     kind = "agent"
 
-    def __init__(
-        self,
-        name: str | None,
-        agent_id: str | None,
-        description: str | None,
-        version: str | None,
-        provider: str | None,
-        model: str | None,
-        conversation_id: str | None,
-        attributes: Mapping[str, Any] | None,
-    ) -> None:
-        super().__init__(name, attributes)
-        self.agent_id = agent_id
-        self.description = description
-        self.version = version
-        self.provider = provider
-        self.model = model
-        self.conversation_id = conversation_id
-
     def _start(self, name: str, call_id: str | None) -> Invocation:
-        return handler().agent(
-            name,
-            agent_id=self.agent_id,
-            description=self.description,
-            version=self.version,
-            provider=self.provider,
-            request_model=self.model,
-            conversation_id=self.conversation_id,
-            attributes=self.attributes,
-        )
+        return handler().agent(name, attributes=self.attributes, **self.options)
 
     def _record_arguments(self, inv: Invocation, arguments: dict[str, Any]) -> None:
         if isinstance(inv, AgentInvocation) and arguments:
@@ -393,9 +370,6 @@ class _AgentSpec(_Spec):
 class _WorkflowSpec(_AgentSpec):
     kind = "workflow"
 
-    def __init__(self, name: str | None, attributes: Mapping[str, Any] | None) -> None:
-        super().__init__(name, None, None, None, None, None, None, attributes)
-
     def _start(self, name: str, call_id: str | None) -> Invocation:
         return handler().workflow(name, attributes=self.attributes)
 
@@ -403,25 +377,13 @@ class _WorkflowSpec(_AgentSpec):
 class _ToolSpec(_Spec):
     kind = "tool"
 
-    def __init__(
-        self,
-        name: str | None,
-        description: str | None,
-        tool_type: str | None,
-        call_id: str | None,
-        attributes: Mapping[str, Any] | None,
-    ) -> None:
-        super().__init__(name, attributes)
-        self.description = description
-        self.tool_type = tool_type
-        self.call_id = call_id
-
     def _start(self, name: str, call_id: str | None) -> Invocation:
+        options = self.options
         return handler().tool(
             name,
-            call_id=call_id or self.call_id or _take_pending_call_id(),
-            description=self.description,
-            tool_type=self.tool_type,
+            call_id=call_id or options["call_id"] or _take_pending_call_id(),
+            description=options["description"],
+            tool_type=options["tool_type"],
             attributes=self.attributes,
         )
 
@@ -458,8 +420,8 @@ def _decorate(spec: _Spec, func: Callable[..., Any]) -> Callable[..., Any]:
         TOOL_CALL_ID_KWARG in sig.parameters
         or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
     )
-    if isinstance(spec, _ToolSpec) and spec.description is None:
-        spec.description = _first_doc_line(func)
+    if isinstance(spec, _ToolSpec) and spec.options["description"] is None:
+        spec.options["description"] = _first_doc_line(func)
     is_tool = isinstance(spec, _ToolSpec)
 
     def call_id_of(kwargs: dict[str, Any]) -> str | None:
@@ -486,24 +448,33 @@ Begin = Callable[[tuple[Any, ...], dict[str, Any], "str | None"], "Invocation | 
 CallIdOf = Callable[[dict[str, Any]], "str | None"]
 
 
+class _SpecHooks(Hooks[Invocation]):
+    """A decorated plain or coroutine function on the shared wrapper skeleton."""
+
+    def __init__(self, spec: _Spec, begin: Begin, call_id_of: CallIdOf) -> None:
+        self.spec = spec
+        self._begin = begin
+        self._call_id_of = call_id_of
+        self.site = f"decorators.{spec.kind}"
+
+    def begin(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Invocation | None:
+        return self._begin(args, kwargs, self._call_id_of(kwargs))
+
+    def finish(self, inv: Invocation, result: Any) -> Any:
+        self.spec.finish(inv, result)
+        return result
+
+
 def _wrap_function(
     func: Callable[..., Any], spec: _Spec, begin: Begin, call_id_of: CallIdOf
 ) -> Callable[..., Any]:
+    hooks = _SpecHooks(spec, begin, call_id_of)
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        inv = begin(args, kwargs, call_id_of(kwargs))
-        if inv is None:
-            return func(*args, **kwargs)
-        inv.attach()
-        try:
-            result = func(*args, **kwargs)
-        except BaseException as exc:
-            inv.detach()
-            inv.fail(exc)
-            raise
-        inv.detach()
-        spec.finish(inv, result)
-        return result
+        return call_sync(hooks, func, None, args, kwargs)
 
     return wrapper
 
@@ -511,87 +482,49 @@ def _wrap_function(
 def _wrap_coroutine(
     func: Callable[..., Any], spec: _Spec, begin: Begin, call_id_of: CallIdOf
 ) -> Callable[..., Any]:
+    hooks = _SpecHooks(spec, begin, call_id_of)
+
     @functools.wraps(func)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        inv = begin(args, kwargs, call_id_of(kwargs))
-        if inv is None:
-            return await func(*args, **kwargs)
-        inv.attach()
-        try:
-            result = await func(*args, **kwargs)
-        except BaseException as exc:
-            inv.detach()
-            inv.fail(exc)
-            raise
-        inv.detach()
-        spec.finish(inv, result)
-        return result
+        return await call_async(hooks, func, None, args, kwargs)
 
     return wrapper
 
 
-class _GeneratorFunction:
+class _GeneratorFunction(wrapt.FunctionWrapper):  # type: ignore[misc,type-arg]
     """The decorated form of a generator or async generator function.
 
-    Calling it creates the generator at once, so wrong arguments raise ``TypeError`` at call
-    time as without the decorator; it lends ``inspect`` the wrapped code object, so
+    A wrapt ``FunctionWrapper``: calling it creates the generator at once (wrong arguments
+    raise ``TypeError`` at call time, as without the decorator), it binds as a method, and
+    it forwards ``__code__`` and the other function attributes, so
     ``isgeneratorfunction``/``isasyncgenfunction`` answer as for the original.
     """
 
-    __name__: str
-    __qualname__: str
-    __code__: types.CodeType
-    __defaults__: tuple[Any, ...] | None
-    __kwdefaults__: dict[str, Any] | None
-    __wrapped__: Callable[..., Any]
-
-    def __init__(
-        self, func: Callable[..., Any], name: str, code: types.CodeType, call: Callable[..., Any]
-    ) -> None:
-        functools.update_wrapper(self, func)
-        if not isinstance(getattr(self, "__name__", None), str):
-            self.__name__ = name  # a functools.partial has none
-        if not isinstance(getattr(self, "__qualname__", None), str):
-            self.__qualname__ = name
-        self.__code__ = code
-        self.__defaults__ = getattr(func, "__defaults__", None)
-        self.__kwdefaults__ = getattr(func, "__kwdefaults__", None)
-        self._call = call
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call(*args, **kwargs)
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        return self if instance is None else types.MethodType(self, instance)
-
-    def __reduce__(self) -> str:
+    def __reduce_ex__(self, protocol: Any) -> str:
         # Pickle by reference, as for a plain function.
-        return self.__qualname__
+        return str(self.__qualname__)
+
+    def __copy__(self) -> _GeneratorFunction:
+        return self  # a function is copied by reference
+
+    def __deepcopy__(self, memo: Any) -> _GeneratorFunction:
+        return self
 
     def __repr__(self) -> str:
         return f"<traced function {self.__qualname__}>"
 
 
-def _code_of(func: Any) -> types.CodeType | None:
-    """The code object ``inspect`` reads the kind of ``func`` from (through methods, partials)."""
-    while True:
-        if inspect.ismethod(func):
-            func = func.__func__
-        elif isinstance(func, functools.partial):
-            func = func.func
-        else:
-            break
-    code = getattr(func, "__code__", None)
-    return code if isinstance(code, types.CodeType) else None
-
-
 def _as_generator_function(
     func: Callable[..., Any], name: str, call: Callable[..., Any]
 ) -> Callable[..., Any]:
-    code = _code_of(func)
-    if code is None:
-        return functools.wraps(func)(call)
-    return cast(Callable[..., Any], _GeneratorFunction(func, name, code, call))
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        # Bound as a method, wrapt hands the instance apart: the call gets it back first,
+        # so the recorded arguments and the function see what an undecorated call sees.
+        if instance is not None and wrapped is not func:
+            return call(instance, *args, **kwargs)
+        return call(*args, **kwargs)
+
+    return cast(Callable[..., Any], _GeneratorFunction(func, wrapper))
 
 
 class _Collector:
@@ -793,7 +726,14 @@ def agent(
     the output message. ``name`` defaults to the function's name.
     """
     spec = _AgentSpec(
-        name, agent_id, description, version, provider, model, conversation_id, attributes
+        name,
+        attributes,
+        agent_id=agent_id,
+        description=description,
+        version=version,
+        provider=provider,
+        request_model=model,
+        conversation_id=conversation_id,
     )
     return spec(func) if func is not None else spec
 
@@ -830,7 +770,9 @@ def tool(
     call time (removed before the call unless the function takes it), with
     :func:`tool_call`, or as ``call_id=`` in a ``with`` block.
     """
-    spec = _ToolSpec(name, description, tool_type, call_id, attributes)
+    spec = _ToolSpec(
+        name, attributes, description=description, tool_type=tool_type, call_id=call_id
+    )
     return spec(func) if func is not None else spec
 
 

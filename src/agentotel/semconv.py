@@ -119,6 +119,7 @@ VCS_REF_HEAD_REVISION: Final = "vcs.ref.head.revision"
 EVENT_EXCEPTION: Final = "exception"
 EXCEPTION_TYPE: Final = "exception.type"
 EXCEPTION_MESSAGE: Final = "exception.message"
+EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
 
 # --- provider specific -------------------------------------------------------
 OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"

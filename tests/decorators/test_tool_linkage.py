@@ -20,7 +20,7 @@ from tests.conftest import tree
 
 def _registry_shared() -> bool:
     """Tool calls remembered by one handler (openai's) must be visible to another (the decorators')."""
-    return TelemetryHandler()._tool_calls is TelemetryHandler()._tool_calls
+    return TelemetryHandler().emitter.tool_calls is TelemetryHandler().emitter.tool_calls
 
 
 @pytest.fixture

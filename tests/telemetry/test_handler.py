@@ -207,7 +207,7 @@ def test_internal_error_is_contained_outside_strict_mode(
     monkeypatch.setenv("AGENTOTEL_STRICT", "0")
     handler = make(tracer_provider, meter_provider)
     inv = handler.inference("openai", "m")
-    monkeypatch.setattr(handler, "instruments", _Boom())
+    monkeypatch.setattr(handler.metrics, "instruments", _Boom())
     inv.stop()
     assert len(span_exporter.get_finished_spans()) == 1
     assert _safety.error_counts["telemetry.chat.stop"] == 1

@@ -8,21 +8,19 @@ fills fields from the library's request and response, and calls ``stop()`` or
 
 from __future__ import annotations
 
-import json
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry._logs import LoggerProvider, get_logger
+from opentelemetry._logs import LoggerProvider
 from opentelemetry.context import Context
 from opentelemetry.metrics import MeterProvider, get_meter
-from opentelemetry.trace import Link, Span, SpanContext, SpanKind, TracerProvider
+from opentelemetry.trace import Span, SpanKind, TracerProvider
 
-from agentotel import _config, _safety, semconv
-from agentotel.telemetry import content as content_mod
-from agentotel.telemetry.fastmetrics import Series, fast_meter_for
+from agentotel import _config, semconv
+from agentotel.telemetry import mcp
+from agentotel.telemetry.emitter import TOOL_CALLS, ContentRecorder, Emitter
+from agentotel.telemetry.fastmetrics import fast_meter_for
 from agentotel.telemetry.fasttrace import fast_tracer_for
 from agentotel.telemetry.invocation import (
     AgentInvocation,
@@ -30,17 +28,12 @@ from agentotel.telemetry.invocation import (
     Invocation,
     ToolInvocation,
 )
-from agentotel.telemetry.metrics import Instruments
+from agentotel.telemetry.mcp import McpOperation
+from agentotel.telemetry.metrics import Instruments, MetricsRecorder, recorder
+from agentotel.telemetry.wrap import owned
 from agentotel.version import __version__
 
 SCOPE = "agentotel"
-_TOKEN_TYPE = semconv.GEN_AI_TOKEN_TYPE
-_TOOL_CALL_MEMORY = 2048
-
-# Tool calls requested by model calls, shared by every handler: the chat span
-# may come from an instrumentor and the tool span from a decorator.
-_TOOL_CALLS: OrderedDict[str, SpanContext] = OrderedDict()
-_TOOL_CALLS_LOCK = threading.Lock()
 
 
 class TelemetryHandler:
@@ -61,23 +54,18 @@ class TelemetryHandler:
             tracer if tracer is not None else trace.get_tracer(scope, __version__, tracer_provider)
         )
         self.content_enabled = self.settings.content.enabled
-        self.instruments: Instruments | None = None
-        # agentotel's own histograms (an owned meter provider): model calls record into a
-        # series per attribute set, found by one key.
-        self._fast_metrics = False
-        self._fast_meter: Any = None
-        self._series: dict[tuple[Any, ...], Series] = {}
+        self.metrics: MetricsRecorder = MetricsRecorder()
         if self.settings.metrics:
+            # agentotel's own histograms when it owns the meter provider, else the SDK's.
             fast = fast_meter_for(meter_provider)
             meter: Any = fast if fast is not None else get_meter(scope, __version__, meter_provider)
-            self.instruments = Instruments(meter, self.names)
-            self._fast_metrics = fast is not None
-            self._fast_meter = fast
-        self._logger_provider = logger_provider
-        self._event_logger: Any = None
+            self.metrics = recorder(meter, fast is not None, self.names)
+        self.instruments: Instruments | None = self.metrics.instruments
+        self.content = ContentRecorder(self.settings, logger_provider, scope)
+        self.emitter = Emitter(self.tracer, self.metrics, self.content, TOOL_CALLS)
         self._scope = scope
-        self._tool_calls = _TOOL_CALLS
-        self._tool_calls_lock = _TOOL_CALLS_LOCK
+        self._meter_provider = meter_provider
+        self._mcp_histograms: tuple[Any, Any] | None = None
 
     # -- starting invocations ------------------------------------------------
     def inference(
@@ -90,9 +78,14 @@ class TelemetryHandler:
         attributes: Mapping[str, Any] | None = None,
         kind: SpanKind = SpanKind.CLIENT,
         context: Context | None = None,
+        span: Span | None = None,
     ) -> InferenceInvocation:
         """Start a model call. ``attributes`` are request attributes known up front;
-        ``context`` is the parent context when the caller already holds the current one."""
+        ``context`` is the parent context when the caller already holds the current one.
+
+        With ``span``, adopt a span someone else started (a library's own span for the
+        call): it is renamed and given the same attributes, and the invocation ends it.
+        """
         metric_attrs: dict[str, Any] = {
             semconv.GEN_AI_OPERATION_NAME: operation,
             semconv.GEN_AI_PROVIDER_NAME: provider,
@@ -109,8 +102,12 @@ class TelemetryHandler:
             if None in attributes.values():
                 start_attrs = {k: v for k, v in start_attrs.items() if v is not None}
         name = f"{operation} {request_model}" if request_model else operation
-        span = self.tracer.start_span(name, context, kind, start_attrs)
-        return InferenceInvocation(self, operation, span, metric_attrs)
+        if span is None:
+            span = self.tracer.start_span(name, context, kind, start_attrs)
+        else:
+            span.update_name(name)
+            span.set_attributes(start_attrs)
+        return owned(InferenceInvocation, self.emitter, operation, span, metric_attrs)
 
     def embeddings(
         self,
@@ -152,15 +149,11 @@ class TelemetryHandler:
             start_attrs[semconv.GEN_AI_TOOL_TYPE] = tool_type
         if attributes:
             start_attrs.update({k: v for k, v in attributes.items() if v is not None})
-        links = None
-        if call_id:
-            requested = self._tool_calls.get(call_id)
-            if requested is not None and requested.trace_id == _current_trace_id():
-                links = [Link(requested)]
+        links = self.emitter.tool_calls.links_for(call_id)
         span = self.tracer.start_span(
             f"{semconv.OP_EXECUTE_TOOL} {name}", kind=kind, attributes=start_attrs, links=links
         )
-        return ToolInvocation(self, semconv.OP_EXECUTE_TOOL, span, metric_attrs)
+        return owned(ToolInvocation, self.emitter, semconv.OP_EXECUTE_TOOL, span, metric_attrs)
 
     def agent(
         self,
@@ -194,7 +187,7 @@ class TelemetryHandler:
             start_attrs.update({k: v for k, v in attributes.items() if v is not None})
         span_name = f"{semconv.OP_INVOKE_AGENT} {name}" if name else semconv.OP_INVOKE_AGENT
         span = self.tracer.start_span(span_name, kind=kind, attributes=start_attrs)
-        return AgentInvocation(self, semconv.OP_INVOKE_AGENT, span, metric_attrs)
+        return owned(AgentInvocation, self.emitter, semconv.OP_INVOKE_AGENT, span, metric_attrs)
 
     def workflow(
         self,
@@ -210,7 +203,56 @@ class TelemetryHandler:
             start_attrs.update({k: v for k, v in attributes.items() if v is not None})
         span_name = f"{semconv.OP_INVOKE_WORKFLOW} {name}" if name else semconv.OP_INVOKE_WORKFLOW
         span = self.tracer.start_span(span_name, kind=SpanKind.INTERNAL, attributes=start_attrs)
-        return AgentInvocation(self, semconv.OP_INVOKE_WORKFLOW, span, metric_attrs)
+        return owned(AgentInvocation, self.emitter, semconv.OP_INVOKE_WORKFLOW, span, metric_attrs)
+
+    def mcp(
+        self,
+        kind: SpanKind,
+        method: str,
+        target: str | None = None,
+        *,
+        request_id: Any = None,
+        protocol_version: str | None = None,
+        session_id: str | None = None,
+        resource_uri: str | None = None,
+        parent: Context | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> McpOperation:
+        """Start an MCP request: CLIENT on the side that sends it, SERVER on the side that answers."""
+        attrs = mcp.start_attributes(
+            method, target, request_id, protocol_version, session_id, resource_uri, attributes
+        )
+        span = self.tracer.start_span(
+            mcp.span_name(method, target), context=parent, kind=kind, attributes=attrs
+        )
+        metric_attrs = {k: attrs[k] for k in mcp.METRIC_KEYS if k in attrs}
+        try:
+            histogram = self._mcp_histogram(kind)
+            return McpOperation(self.emitter, method, span, metric_attrs, histogram=histogram)
+        except BaseException:
+            span.end()
+            raise
+
+    def _mcp_histogram(self, kind: SpanKind) -> Any:
+        histograms = self._mcp_histograms
+        if histograms is None:
+            meter = get_meter(self._scope, __version__, self._meter_provider)
+            buckets = list(semconv.MCP_DURATION_BUCKETS)
+            histograms = self._mcp_histograms = (
+                meter.create_histogram(
+                    semconv.MCP_CLIENT_OPERATION_DURATION,
+                    unit="s",
+                    description="Duration of an MCP request as seen by its sender.",
+                    explicit_bucket_boundaries_advisory=buckets,
+                ),
+                meter.create_histogram(
+                    semconv.MCP_SERVER_OPERATION_DURATION,
+                    unit="s",
+                    description="Duration of an MCP request as seen by its receiver.",
+                    explicit_bucket_boundaries_advisory=buckets,
+                ),
+            )
+        return histograms[0] if kind is SpanKind.CLIENT else histograms[1]
 
     def step(self, name: str, attributes: Mapping[str, Any] | None = None) -> Invocation:
         """Start an orchestration step: an INTERNAL span outside the GenAI operations."""
@@ -218,154 +260,7 @@ class TelemetryHandler:
         if attributes:
             start_attrs.update({k: v for k, v in attributes.items() if v is not None})
         span = self.tracer.start_span(name, kind=SpanKind.INTERNAL, attributes=start_attrs)
-        return _StepInvocation(self, "step", span, {})
-
-    # -- used by invocations -------------------------------------------------
-    def _record_duration(self, operation: str, duration: float, attrs: dict[str, Any]) -> None:
-        instruments = self.instruments
-        if instruments is None:
-            return
-        # The released conventions define a client duration for model calls only; agent,
-        # tool and workflow durations exist under the experimental names alone.
-        if operation == semconv.OP_INVOKE_AGENT:
-            if instruments.agent_duration is not None:
-                instruments.agent_duration.record(duration, attrs)
-        elif operation == semconv.OP_EXECUTE_TOOL:
-            if instruments.tool_duration is not None:
-                instruments.tool_duration.record(duration, attrs)
-        elif operation == semconv.OP_INVOKE_WORKFLOW:
-            if instruments.workflow_duration is not None:
-                instruments.workflow_duration.record(duration, attrs)
-        else:
-            instruments.duration.record(duration, attrs)
-
-    def _inference_series(self, key: tuple[Any, ...], attrs: dict[str, Any]) -> Series:
-        """The series for a model call's metric attributes: duration, input and output
-        tokens, time to first chunk, time per chunk (in that order)."""
-        instruments: Any = self.instruments
-        if instruments.token_usage is not None:
-            inputs: Any = (
-                instruments.token_usage,
-                {**attrs, _TOKEN_TYPE: semconv.TOKEN_TYPE_INPUT},
-            )
-            outputs: Any = (
-                instruments.token_usage,
-                {**attrs, _TOKEN_TYPE: semconv.TOKEN_TYPE_OUTPUT},
-            )
-        else:
-            inputs, outputs = (instruments.input_tokens, attrs), (instruments.output_tokens, attrs)
-        series: Series = self._fast_meter.series(
-            (
-                (instruments.duration, attrs),
-                inputs,
-                outputs,
-                (instruments.time_to_first_chunk, attrs),
-                (instruments.time_per_output_chunk, attrs),
-            )
-        )
-        if len(self._series) >= 4096:
-            self._series.clear()
-        self._series[key] = series
-        return series
-
-    def _record_tokens(
-        self, attrs: dict[str, Any], input_tokens: int | None, output_tokens: int | None
-    ) -> None:
-        instruments = self.instruments
-        if instruments is None or (input_tokens is None and output_tokens is None):
-            return
-        if instruments.token_usage is not None:
-            if input_tokens is not None:
-                instruments.token_usage.record(
-                    input_tokens, {**attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_INPUT}
-                )
-            if output_tokens is not None:
-                instruments.token_usage.record(
-                    output_tokens, {**attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_OUTPUT}
-                )
-            return
-        if input_tokens is not None and instruments.input_tokens is not None:
-            instruments.input_tokens.record(input_tokens, attrs)
-        if output_tokens is not None and instruments.output_tokens is not None:
-            instruments.output_tokens.record(output_tokens, attrs)
-
-    def _serialize(self, name: str, value: Any, as_json: bool) -> tuple[str | None, bool]:
-        """Content as recorded, or ``None``; a failing redactor costs only this attribute."""
-        settings = self.settings
-        try:
-            return content_mod.serialize(
-                name, value, settings.max_content_length, settings.redact, as_json
-            )
-        except Exception as exc:
-            _safety.report(f"content.{name}", exc)
-            return None, False
-
-    def _content_attr(
-        self, attrs: dict[str, Any], name: str, value: Any, as_json: bool = True
-    ) -> str | None:
-        text, truncated = self._serialize(name, value, as_json)
-        if text is not None:
-            attrs[name] = text
-            if truncated:
-                attrs[semconv.AGENTOTEL_CONTENT_TRUNCATED] = True
-        return text
-
-    def _content(self, inv: InferenceInvocation | AgentInvocation, attrs: dict[str, Any]) -> None:
-        """Put the conversation on the span and/or in an event, as the content mode says."""
-        mode = self.settings.content
-        fields = (
-            (semconv.GEN_AI_INPUT_MESSAGES, inv.input_messages),
-            (semconv.GEN_AI_OUTPUT_MESSAGES, inv.output_messages),
-            (semconv.GEN_AI_SYSTEM_INSTRUCTIONS, inv.system_instructions),
-            (semconv.GEN_AI_TOOL_DEFINITIONS, inv.tool_definitions),
-        )
-        event_attrs: dict[str, Any] | None = {} if mode.on_event else None
-        for name, value in fields:
-            if value is None:
-                continue
-            if mode.on_span:
-                text = self._content_attr(attrs, name, value)
-            else:
-                text, _ = self._serialize(name, value, True)
-            if event_attrs is not None and text is not None:
-                # Always a JSON document (serialize guarantees it), structured on the event.
-                event_attrs[name] = json.loads(text)
-        if event_attrs is not None and isinstance(inv, InferenceInvocation):
-            self._emit_details(inv, attrs, event_attrs)
-
-    def _emit_details(
-        self, inv: InferenceInvocation, attrs: dict[str, Any], event_attrs: dict[str, Any]
-    ) -> None:
-        logger = self._event_logger
-        if logger is None:
-            logger = self._event_logger = get_logger(
-                self._scope, __version__, logger_provider=self._logger_provider
-            )
-        base = dict(inv.metric_attributes)
-        for key, value in attrs.items():
-            if key not in (
-                semconv.GEN_AI_INPUT_MESSAGES,
-                semconv.GEN_AI_OUTPUT_MESSAGES,
-                semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
-                semconv.GEN_AI_TOOL_DEFINITIONS,
-            ):
-                base[key] = value
-        base.update(event_attrs)
-        logger.emit(
-            event_name=semconv.EVENT_INFERENCE_DETAILS,
-            attributes=base,
-            context=trace.set_span_in_context(inv.span),
-        )
-
-    def _remember_tool_calls(self, call_ids: list[str], span: Span) -> None:
-        ctx = span.get_span_context()
-        with self._tool_calls_lock:
-            calls = self._tool_calls
-            for call_id in call_ids:
-                calls[call_id] = ctx
-                calls.move_to_end(call_id)
-            while len(calls) > _TOOL_CALL_MEMORY:
-                calls.popitem(last=False)
+        return owned(_StepInvocation, self.emitter, "step", span, {})
 
 
 class _StepInvocation(Invocation):
@@ -373,7 +268,3 @@ class _StepInvocation(Invocation):
 
     def _record_metrics(self, duration: float) -> None:
         return None
-
-
-def _current_trace_id() -> int:
-    return trace.get_current_span().get_span_context().trace_id

@@ -13,7 +13,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
@@ -21,9 +21,8 @@ from opentelemetry.trace.propagation import _SPAN_KEY
 
 from agentotel import _safety, semconv
 from agentotel.telemetry import context as _context
-
-if TYPE_CHECKING:
-    from agentotel.telemetry.handler import TelemetryHandler
+from agentotel.telemetry import secrets
+from agentotel.telemetry.emitter import Emitter
 
 
 def error_type_of(error: BaseException | str) -> str:
@@ -46,8 +45,8 @@ class Invocation:
     """Common state of every operation: the span, the clock, extra attributes, the outcome."""
 
     __slots__ = (
+        "_emitter",
         "_ended",
-        "_handler",
         "_start",
         "_token",
         "attributes",
@@ -59,13 +58,11 @@ class Invocation:
     )
 
     def __init__(
-        self,
-        handler: TelemetryHandler,
-        operation: str,
-        span: Span,
-        metric_attributes: dict[str, Any],
+        self, emitter: Emitter, operation: str, span: Span, metric_attributes: dict[str, Any], /
     ) -> None:
-        self._handler = handler
+        if type(emitter) is not Emitter:
+            emitter = emitter.emitter  # type: ignore[attr-defined]  # a TelemetryHandler
+        self._emitter = emitter
         self.operation = operation
         self.span = span
         self.metric_attributes = metric_attributes
@@ -75,7 +72,7 @@ class Invocation:
         self._ended = False
         self._token: object | None = None
         # Whether extractors should build message content at all (skip the work when not).
-        self.capture_content: bool = handler.content_enabled and span.is_recording()
+        self.capture_content: bool = emitter.content_enabled and span.is_recording()
 
     # -- context -------------------------------------------------------------
     @property
@@ -100,9 +97,10 @@ class Invocation:
             self._token = _context.attach(Context(values))
 
     def detach(self) -> None:
-        token, self._token = self._token, None
+        token = self._token
         if token is not None:
             _context.detach(token)
+            self._token = None  # kept until detached, so a failed detach can be retried
 
     def __enter__(self) -> Invocation:
         self.attach()
@@ -146,10 +144,12 @@ class Invocation:
             self.error_type = error_type_of(error)
             span = self.span
             if span.is_recording():
+                # Error text often repeats the request's credentials: scrubbed before it goes out.
                 if isinstance(error, BaseException):
-                    span.record_exception(error)
+                    span.record_exception(error, secrets.exception_attributes(error))
                     description = description or str(error) or self.error_type
-                span.set_status(Status(StatusCode.ERROR, description or self.error_type))
+                description = secrets.scrub(description) if description else self.error_type
+                span.set_status(Status(StatusCode.ERROR, description))
             self._finish()
         except Exception as exc:  # pragma: no cover
             _safety.report(f"telemetry.{self.operation}.fail", exc)
@@ -183,7 +183,7 @@ class Invocation:
         return None
 
     def _record_metrics(self, duration: float) -> None:
-        self._handler._record_duration(self.operation, duration, self.metric_attributes)
+        self._emitter.metrics.duration(self.operation, duration, self.metric_attributes)
 
 
 class InferenceInvocation(Invocation):
@@ -212,14 +212,8 @@ class InferenceInvocation(Invocation):
         "tool_definitions",
     )
 
-    def __init__(
-        self,
-        handler: TelemetryHandler,
-        operation: str,
-        span: Span,
-        metric_attributes: dict[str, Any],
-    ) -> None:
-        super().__init__(handler, operation, span, metric_attributes)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
         # Slots, not class-level defaults: slot reads and writes are the cheap ones.
         self.response_model: str | None = None
         self.response_id: str | None = None
@@ -241,9 +235,8 @@ class InferenceInvocation(Invocation):
 
     def _record_metrics(self, duration: float) -> None:
         """Duration, tokens and streaming timings, all under one attribute set."""
-        handler = self._handler
-        instruments = handler.instruments
-        if instruments is None:
+        metrics = self._emitter.metrics
+        if metrics.instruments is None:
             return
         attrs = self.metric_attributes
         if self.response_model is not None:
@@ -252,34 +245,16 @@ class InferenceInvocation(Invocation):
         per_chunk = None
         if first is not None and self._chunks > 1 and self._last_chunk is not None:
             per_chunk = (self._last_chunk - first) / (self._chunks - 1)
-        if not handler._fast_metrics:
-            self._record_sdk_metrics(instruments, duration, first, per_chunk)
-            return
-        # agentotel's own histograms: the series of this attribute set, found by one key.
-        key = (*attrs, *attrs.values())
-        series = handler._series.get(key)
-        if series is None or series.generation != handler._fast_meter.generation:
-            series = handler._inference_series(key, attrs)
-        series.record(
+        metrics.inference(
+            attrs,
             (
                 duration,
                 self.input_tokens,
                 self.output_tokens,
                 first - self._start if first is not None else None,
                 per_chunk,
-            )
+            ),
         )
-
-    def _record_sdk_metrics(
-        self, instruments: Any, duration: float, first: float | None, per_chunk: float | None
-    ) -> None:
-        attrs = self.metric_attributes
-        instruments.duration.record(duration, attrs)
-        self._handler._record_tokens(attrs, self.input_tokens, self.output_tokens)
-        if first is not None:
-            instruments.time_to_first_chunk.record(first - self._start, attrs)
-            if per_chunk is not None:
-                instruments.time_per_output_chunk.record(per_chunk, attrs)
 
     def chunk(self) -> None:
         """Note that a streamed chunk arrived (for time-to-first-chunk and time-per-chunk)."""
@@ -303,19 +278,19 @@ class InferenceInvocation(Invocation):
         if self.cache_read_input_tokens is not None:
             attrs[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = self.cache_read_input_tokens
         if self.cache_creation_input_tokens is not None:
-            attrs[self._handler.names.cache_creation_input_tokens] = (
+            attrs[self._emitter.names.cache_creation_input_tokens] = (
                 self.cache_creation_input_tokens
             )
         if self.reasoning_output_tokens is not None:
             attrs[semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = self.reasoning_output_tokens
         if self.dimension_count is not None:
             attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = self.dimension_count
-        handler = self._handler
+        emitter = self._emitter
         if self.tool_call_ids:
-            handler._remember_tool_calls(self.tool_call_ids, self.span)
-        if handler.content_enabled:
+            emitter.tool_calls.remember(self.tool_call_ids, self.span)
+        if emitter.content_enabled:
             try:
-                handler._content(self, attrs)
+                emitter.content.conversation(self, attrs, event=True)
             except Exception as exc:  # content failures cost the content, not the span
                 _safety.report("telemetry.content", exc)
 
@@ -325,31 +300,22 @@ class ToolInvocation(Invocation):
 
     __slots__ = ("arguments", "result")
 
-    def __init__(
-        self,
-        handler: TelemetryHandler,
-        operation: str,
-        span: Span,
-        metric_attributes: dict[str, Any],
-    ) -> None:
-        super().__init__(handler, operation, span, metric_attributes)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
         self.arguments: Any = None
         self.result: Any = None
 
     def _end_attributes(self, attrs: dict[str, Any]) -> None:
-        if self._handler.settings.content.on_span:
-            handler = self._handler
+        content = self._emitter.content
+        if content.mode.on_span:
             if self.arguments is not None:
-                handler._content_attr(
+                content.attribute(
                     attrs, semconv.GEN_AI_TOOL_CALL_ARGUMENTS, self.arguments, as_json=False
                 )
             if self.result is not None:
-                handler._content_attr(
+                content.attribute(
                     attrs, semconv.GEN_AI_TOOL_CALL_RESULT, self.result, as_json=False
                 )
-
-    def _record_metrics(self, duration: float) -> None:
-        self._handler._record_duration(self.operation, duration, self.metric_attributes)
 
 
 class AgentInvocation(Invocation):
@@ -364,14 +330,8 @@ class AgentInvocation(Invocation):
         "tool_definitions",
     )
 
-    def __init__(
-        self,
-        handler: TelemetryHandler,
-        operation: str,
-        span: Span,
-        metric_attributes: dict[str, Any],
-    ) -> None:
-        super().__init__(handler, operation, span, metric_attributes)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
         self.input_messages: list[dict[str, Any]] | None = None
         self.output_messages: list[dict[str, Any]] | None = None
         self.system_instructions: list[dict[str, Any]] | None = None
@@ -384,8 +344,8 @@ class AgentInvocation(Invocation):
             attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] = self.input_tokens
         if self.output_tokens is not None:
             attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = self.output_tokens
-        if self._handler.settings.content.on_span:
+        if self._emitter.content.mode.on_span:
             try:
-                self._handler._content(self, attrs)
+                self._emitter.content.conversation(self, attrs, event=False)
             except Exception as exc:
                 _safety.report("telemetry.content", exc)

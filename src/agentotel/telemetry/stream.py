@@ -15,6 +15,7 @@ import wrapt
 
 from agentotel import _safety, semconv
 from agentotel.telemetry.invocation import InferenceInvocation
+from agentotel.telemetry.wrap import abandon
 
 
 class Accumulator(Protocol):
@@ -34,21 +35,14 @@ def _finish(
         acc.finish(inv)
         if how != "exhausted":
             inv.set(semconv.AGENTOTEL_STREAM_ENDED_BY, how)
+        if error is None:
+            inv.stop()
+        else:
+            inv.fail(error)
     except Exception as exc:
-        try:
-            _safety.report("stream.finish", exc)
-        finally:
-            # Strict mode re-raises; the span must still end.
-            _end(inv, error)
-        return
-    _end(inv, error)
-
-
-def _end(inv: InferenceInvocation, error: BaseException | None) -> None:
-    if error is None:
-        inv.stop()
-    else:
-        inv.fail(error)
+        # The span still ends (strict mode re-raises after that).
+        abandon(inv, error)
+        _safety.report("stream.finish", exc)
 
 
 def _feed(inv: InferenceInvocation, acc: Accumulator, chunk: Any) -> None:
@@ -57,6 +51,20 @@ def _feed(inv: InferenceInvocation, acc: Accumulator, chunk: Any) -> None:
         acc.feed(chunk)
     except Exception as exc:
         _safety.report("stream.chunk", exc)
+
+
+def _stopped(proxy: Any, exc: BaseException) -> None:
+    """The stream raised: exhausted (``StopIteration``/``StopAsyncIteration``) or failed."""
+    if isinstance(exc, (StopIteration, StopAsyncIteration)):
+        _finish(proxy._self_inv, proxy._self_acc, None, "exhausted")
+    else:
+        _finish(proxy._self_inv, proxy._self_acc, exc, "error")
+
+
+def _abandoned(proxy: Any) -> None:
+    inv = getattr(proxy, "_self_inv", None)
+    if inv is not None and not inv.ended:
+        _finish(inv, proxy._self_acc, None, "abandoned")
 
 
 class StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
@@ -73,11 +81,8 @@ class StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     def __next__(self) -> Any:
         try:
             chunk = self.__wrapped__.__next__()
-        except StopIteration:
-            _finish(self._self_inv, self._self_acc, None, "exhausted")
-            raise
         except BaseException as exc:
-            _finish(self._self_inv, self._self_acc, exc, "error")
+            _stopped(self, exc)
             raise
         _feed(self._self_inv, self._self_acc, chunk)
         return chunk
@@ -101,9 +106,7 @@ class StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
             _finish(self._self_inv, self._self_acc, None, "closed")
 
     def __del__(self) -> None:
-        inv = getattr(self, "_self_inv", None)
-        if inv is not None and not inv.ended:
-            _finish(inv, self._self_acc, None, "abandoned")
+        _abandoned(self)
 
 
 class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
@@ -120,11 +123,8 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     async def __anext__(self) -> Any:
         try:
             chunk = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            _finish(self._self_inv, self._self_acc, None, "exhausted")
-            raise
         except BaseException as exc:
-            _finish(self._self_inv, self._self_acc, exc, "error")
+            _stopped(self, exc)
             raise
         _feed(self._self_inv, self._self_acc, chunk)
         return chunk
@@ -149,6 +149,4 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         await self.close()
 
     def __del__(self) -> None:
-        inv = getattr(self, "_self_inv", None)
-        if inv is not None and not inv.ended:
-            _finish(inv, self._self_acc, None, "abandoned")
+        _abandoned(self)

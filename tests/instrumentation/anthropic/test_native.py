@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, StatusCode
 
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor, native
+from agentotel.instrumentation.anthropic import patch as anthropic_patch
 from agentotel.testing import Reply, ScriptedModel
 from tests.conftest import metric_points
 from tests.instrumentation.anthropic.conftest import MODEL, USER, only_span
@@ -335,7 +336,7 @@ def test_keep_internal_error_leaves_the_sdk_span(
         raise RuntimeError("forced telemetry failure")
 
     monkeypatch.setenv("AGENTOTEL_STRICT", "0")
-    monkeypatch.setattr(native, "adopt", boom)
+    monkeypatch.setattr(anthropic_patch._Call, "adopt", boom)
     instrument(native_spans="keep")
     message = make_client().messages.create(model=MODEL, max_tokens=10, messages=USER)
     assert message.content

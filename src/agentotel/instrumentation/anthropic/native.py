@@ -28,8 +28,7 @@ from typing import Any
 import wrapt
 from opentelemetry.trace import NonRecordingSpan, Span, SpanKind
 
-from agentotel import semconv
-from agentotel.telemetry import InferenceInvocation, TelemetryHandler
+from agentotel.telemetry import InferenceInvocation, secrets
 
 _log = logging.getLogger("agentotel")
 
@@ -85,6 +84,16 @@ class AdoptedSpan(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     def update_name(self, name: str) -> None:
         return None
 
+    def set_status(self, status: Any, description: str | None = None) -> None:
+        if not self._self_inv.ended:
+            self.__wrapped__.set_status(*secrets.scrubbed_status(status, description))
+
+    def record_exception(self, exception: BaseException, *args: Any, **kwargs: Any) -> None:
+        if not self._self_inv.ended:
+            self.__wrapped__.record_exception(
+                exception, *secrets.scrubbed_exception_args(exception, args, kwargs)
+            )
+
     def __getattr__(self, name: str) -> Any:
         if name in _WRITES and self._self_inv.ended:
             return _ignore
@@ -93,38 +102,6 @@ class AdoptedSpan(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
 
 def _ignore(*_args: Any, **_kwargs: Any) -> None:
     return None
-
-
-def adopt(
-    handler: TelemetryHandler,
-    span: Span,
-    provider: str,
-    request_model: str | None,
-    operation: str,
-    server_address: str | None,
-    server_port: int | None,
-    attributes: Mapping[str, Any],
-) -> InferenceInvocation:
-    """An invocation that owns the SDK's ``span``, shaped as ``handler.inference`` shapes its own.
-
-    Mirrors :meth:`TelemetryHandler.inference` (same start attributes and metric
-    attributes); a candidate for the handler itself (``inference(..., span=...)``).
-    """
-    metric_attrs: dict[str, Any] = {
-        semconv.GEN_AI_OPERATION_NAME: operation,
-        semconv.GEN_AI_PROVIDER_NAME: provider,
-    }
-    if request_model:
-        metric_attrs[semconv.GEN_AI_REQUEST_MODEL] = request_model
-    if server_address:
-        metric_attrs[semconv.SERVER_ADDRESS] = server_address
-        if server_port:
-            metric_attrs[semconv.SERVER_PORT] = server_port
-    start_attrs = dict(metric_attrs)
-    start_attrs.update({k: v for k, v in attributes.items() if v is not None})
-    span.update_name(f"{operation} {request_model}" if request_model else operation)
-    span.set_attributes(start_attrs)
-    return InferenceInvocation(handler, operation, span, metric_attrs)
 
 
 def recording_native(span: Any) -> bool:

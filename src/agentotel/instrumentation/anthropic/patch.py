@@ -11,7 +11,7 @@ observed stream. ``start_api_call_span`` is wrapped to settle who owns the call'
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from opentelemetry import trace
@@ -24,6 +24,7 @@ from agentotel.instrumentation.anthropic import extract, native
 from agentotel.instrumentation.anthropic.stream import MessageAccumulator
 from agentotel.telemetry import InferenceInvocation, TelemetryHandler
 from agentotel.telemetry.stream import AsyncStreamProxy, StreamProxy
+from agentotel.telemetry.wrap import Hooks, abandon, guarded, wrapper
 
 _BASE = "anthropic._base_client"
 
@@ -43,6 +44,7 @@ class _Call:
         "operation",
         "port",
         "provider",
+        "token",
     )
 
     def __init__(
@@ -67,6 +69,7 @@ class _Call:
         self.attrs = attrs
         self.inv: InferenceInvocation | None = None
         self.claimed = False
+        self.token: Token[_Call | None] | None = None
 
     def start(self) -> InferenceInvocation:
         """agentotel's own span for the call."""
@@ -78,25 +81,22 @@ class _Call:
 
     def adopt(self, span: Any) -> InferenceInvocation:
         """The SDK's span, reshaped, as the call's span."""
-        self.inv = native.adopt(
-            self.handler,
-            span,
-            self.provider,
-            self.model,
-            self.operation,
-            self.host,
-            self.port,
-            self.attrs,
+        self.inv = self.handler.inference(
+            self.provider, self.model, self.operation, self.host, self.port, self.attrs, span=span
         )
         self._request_content(self.inv)
         return self.inv
 
     def _request_content(self, inv: InferenceInvocation) -> None:
         if inv.capture_content:
-            body = self.body
-            inv.input_messages = extract.input_messages(body.get("messages"))
-            inv.system_instructions = extract.system_instructions(body.get("system"))
-            inv.tool_definitions = extract.tool_definitions(body.get("tools"))
+            with guarded("anthropic.request_content"):
+                self._fill_request_content(inv)
+
+    def _fill_request_content(self, inv: InferenceInvocation) -> None:
+        body = self.body
+        inv.input_messages = extract.input_messages(body.get("messages"))
+        inv.system_instructions = extract.system_instructions(body.get("system"))
+        inv.tool_definitions = extract.tool_definitions(body.get("tools"))
 
 
 # The request being traced in this context; read by the start_api_call_span wrapper.
@@ -151,112 +151,83 @@ def _invocation(call: _Call) -> InferenceInvocation | None:
     return None if call.claimed else call.start()
 
 
-def make_request_wrapper(
-    handler: TelemetryHandler, mode: str, is_async: bool
-) -> Callable[..., Any]:
-    """Wrap ``SyncAPIClient.request`` / ``AsyncAPIClient.request`` for the Messages calls."""
+class _RequestHooks(Hooks[_Call]):
+    """``SyncAPIClient.request`` / ``AsyncAPIClient.request`` for the Messages calls."""
 
-    def begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call | None:
+    site = "anthropic.request"
+
+    def __init__(self, handler: TelemetryHandler, mode: str) -> None:
+        self.handler = handler
+        self.mode = mode
+
+    def begin(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call | None:
         # A framework's span already reports the call (pydantic-ai's model request).
         if _current.get() is not None or sdk_call_claimed() or not is_instrumentation_enabled():
             return None
-        try:
-            options, stream = _request_args(args, kwargs)
-            operation = extract.operation(options)
-            if operation is None:
-                return None
-            body = getattr(options, "json_data", None)
-            call = _Call(
-                handler, instance, operation, body if isinstance(body, Mapping) else {}, stream
-            )
-            # In keep mode the SDK's span is adopted when the SDK starts it; without an SDK
-            # tracer there will be none, so agentotel's span starts now, as in off mode.
-            if mode == native.OFF or getattr(instance, "_tracer", None) is None:
-                call.start()
-            return call
-        except Exception as exc:
-            _safety.report("anthropic.request", exc)
+        options, stream = _request_args(args, kwargs)
+        operation = extract.operation(options)
+        if operation is None:
             return None
+        body = getattr(options, "json_data", None)
+        call = _Call(
+            self.handler, instance, operation, body if isinstance(body, Mapping) else {}, stream
+        )
+        # In keep mode the SDK's span is adopted when the SDK starts it; without an SDK
+        # tracer there will be none, so agentotel's span starts now, as in off mode.
+        if self.mode == native.OFF or getattr(instance, "_tracer", None) is None:
+            call.start()
+        return call
 
-    def finish(call: _Call, result: Any) -> Any:
-        inv = _invocation(call)
-        if inv is None:
-            return result
+    def enter(self, call: _Call) -> None:
+        call.token = _current.set(call)
+        if call.inv is not None:
+            call.inv.attach()
+
+    def leave(self, call: _Call) -> None:
+        token, call.token = call.token, None
         try:
-            if call.operation == semconv.OP_CHAT and _is_stream(result):
-                inv.set(semconv.ANTHROPIC_REQUEST_ID, _request_id(result))
-                acc = MessageAccumulator(inv.capture_content)
-                proxy = AsyncStreamProxy if hasattr(result, "__anext__") else StreamProxy
-                return proxy(result, inv, acc)
-            body = _body(result)
-            if body is not None:
-                if call.operation == semconv.OP_CHAT:
-                    extract.message_response(inv, body)
-                else:
-                    extract.count_tokens_response(inv, body)
-        except Exception as exc:
-            try:
-                _safety.report("anthropic.response", exc)
-            finally:
-                inv.stop()
-            return result
-        inv.stop()
-        return result
+            if call.inv is not None:
+                call.inv.detach()
+        finally:
+            if token is not None:
+                _current.reset(token)
 
-    def failed(call: _Call, exc: BaseException) -> None:
+    def fail(self, call: _Call, exc: BaseException) -> None:
         inv = _invocation(call)
         if inv is not None:
             inv.fail(exc)
 
-    if is_async:
-
-        async def async_wrapper(
-            wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-        ) -> Any:
-            call = begin(instance, args, kwargs)
-            if call is None:
-                return await wrapped(*args, **kwargs)
-            token = _current.set(call)
-            inv = call.inv
-            if inv is not None:
-                inv.attach()
+    def finish(self, call: _Call, result: Any) -> Any:
+        inv = _invocation(call)
+        if inv is None:
+            return result
+        if call.operation == semconv.OP_CHAT and _is_stream(result):
+            inv.set(semconv.ANTHROPIC_REQUEST_ID, _request_id(result))
+            acc = MessageAccumulator(inv.capture_content)
+            proxy = AsyncStreamProxy if hasattr(result, "__anext__") else StreamProxy
+            return proxy(result, inv, acc)
+        body = _body(result)
+        if body is not None:
             try:
-                result = await wrapped(*args, **kwargs)
-            except BaseException as exc:
-                if inv is not None:
-                    inv.detach()
-                _current.reset(token)
-                failed(call, exc)
-                raise
-            if inv is not None:
-                inv.detach()
-            _current.reset(token)
-            return finish(call, result)
+                if call.operation == semconv.OP_CHAT:
+                    extract.message_response(inv, body)
+                else:
+                    extract.count_tokens_response(inv, body)
+            except Exception as exc:
+                abandon(inv)
+                _safety.report("anthropic.response", exc)
+        inv.stop()
+        return result
 
-        return async_wrapper
+    def invocation(self, call: _Call) -> InferenceInvocation | None:
+        return call.inv
 
-    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        call = begin(instance, args, kwargs)
-        if call is None:
-            return wrapped(*args, **kwargs)
-        token = _current.set(call)
-        inv = call.inv
-        if inv is not None:
-            inv.attach()
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            if inv is not None:
-                inv.detach()
-            _current.reset(token)
-            failed(call, exc)
-            raise
-        if inv is not None:
-            inv.detach()
-        _current.reset(token)
-        return finish(call, result)
 
-    return wrapper
+def make_request_wrapper(
+    handler: TelemetryHandler, mode: str, is_async: bool
+) -> Callable[..., Any]:
+    """Wrap ``SyncAPIClient.request`` / ``AsyncAPIClient.request`` for the Messages calls."""
+    return wrapper(_RequestHooks(handler, mode), is_async)
 
 
 def make_span_wrapper(mode: str) -> Callable[..., Any]:

@@ -35,6 +35,7 @@ from agentotel.telemetry import (
     TelemetryHandler,
     ToolInvocation,
 )
+from agentotel.telemetry.wrap import guarded
 
 InvT = TypeVar("InvT", bound=Invocation)
 
@@ -49,6 +50,30 @@ _IN_PROCESS_MODULE = "langchain_core.language_models.fake"
 
 def _control_flow(error: BaseException) -> bool:
     return any(klass.__name__ in _CONTROL_FLOW for klass in type(error).__mro__)
+
+
+class _StartGuard(guarded):
+    __slots__ = ("callback", "parent_run_id", "run_id")
+
+    def __init__(
+        self,
+        site: str,
+        callback: AgentotelCallbackHandler,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+    ) -> None:
+        super().__init__(site)
+        self.callback = callback
+        self.run_id = run_id
+        self.parent_run_id = parent_run_id
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if isinstance(exc, Exception):
+            try:
+                self.callback._placeholder(self.run_id, self.parent_run_id)
+            except Exception:
+                pass
+        return super().__exit__(exc_type, exc, tb)
 
 
 class AgentotelCallbackHandler(BaseCallbackHandler):
@@ -115,32 +140,29 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
             run.invocation.fail(error)
         return run
 
-    def _guard(
-        self, site: str, exc: Exception, run_id: UUID | None = None, parent_run_id: Any = None
-    ) -> None:
-        """Report an internal error; for a start, still remember the run so children nest."""
-        if run_id is not None and self.runs.get(run_id) is None:
+    def _telemetry(self) -> TelemetryHandler | None:
+        """The handler, or ``None`` while uninstrumented or suppressed."""
+        telemetry = self.telemetry
+        return telemetry if telemetry is not None and is_instrumentation_enabled() else None
+
+    def _starting(self, site: str, run_id: UUID, parent_run_id: UUID | None) -> guarded:
+        """The guard for a run's start: after an internal error the run is still remembered,
+        so that its children nest under its parent."""
+        return _StartGuard(f"langchain.{site}", self, run_id, parent_run_id)
+
+    def _placeholder(self, run_id: UUID, parent_run_id: UUID | None) -> None:
+        if self.runs.get(run_id) is None:
             parent = self.runs.get(parent_run_id)
             self.runs.put(run_id, Run(None, parent.span if parent is not None else None))
-        _safety.report(f"langchain.{site}", exc)
 
     # -- chains, graphs and nodes ---------------------------------------------
-    def on_chain_start(
-        self,
-        serialized: dict[str, Any] | None,
-        inputs: Any,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        parent_run_id, metadata = kwargs.get("parent_run_id"), kwargs.get("metadata")
         graph = self.graphs.pop(run_id)
-        telemetry = self.telemetry
-        if telemetry is None or not is_instrumentation_enabled():
+        telemetry = self._telemetry()
+        if telemetry is None:
             return
-        try:
+        with self._starting("chain_start", run_id, parent_run_id):
             parent = self.runs.get(parent_run_id)
             name = kwargs.get("name") or extract.serialized_name(serialized) or "chain"
             inv: Invocation | None = None
@@ -154,8 +176,6 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
                 inv = self._start(parent, lambda: telemetry.step(name))
             run = self._remember(run_id, parent, inv)
             run.graph = graph
-        except Exception as exc:
-            self._guard("chain_start", exc, run_id, parent_run_id)
 
     @staticmethod
     def _is_shown_node(parent: Run, name: str, metadata: dict[str, Any] | None) -> bool:
@@ -165,30 +185,19 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
             return False
         return bool(field(metadata, "langgraph_node") == name)
 
+    @guarded("langchain.chain_end")
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._end(run_id)
-        except Exception as exc:
-            self._guard("chain_end", exc)
+        self._end(run_id)
 
+    @guarded("langchain.chain_error")
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._end(run_id, error)
-        except Exception as exc:
-            self._guard("chain_error", exc)
+        self._end(run_id, error)
 
     # -- models ------------------------------------------------------------------
     def on_chat_model_start(
-        self,
-        serialized: dict[str, Any] | None,
-        messages: list[list[Any]],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, messages: list[list[Any]], *, run_id: UUID, **kwargs: Any
     ) -> None:
+        parent_run_id, metadata = kwargs.get("parent_run_id"), kwargs.get("metadata")
         self._model_start(
             semconv.OP_CHAT,
             messages[0] if messages else [],
@@ -199,16 +208,9 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
         )
 
     def on_llm_start(
-        self,
-        serialized: dict[str, Any] | None,
-        prompts: list[str],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, prompts: list[str], *, run_id: UUID, **kwargs: Any
     ) -> None:
+        parent_run_id, metadata = kwargs.get("parent_run_id"), kwargs.get("metadata")
         self._model_start(
             semconv.OP_TEXT_COMPLETION, prompts, run_id, parent_run_id, metadata, kwargs
         )
@@ -226,7 +228,7 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
         if telemetry is None or not is_instrumentation_enabled():
             sdk.take_model(None)
             return
-        try:
+        with self._starting("model_start", run_id, parent_run_id):
             parent = self.runs.get(parent_run_id)
             model_cls = sdk.take_model(metadata)
             if sdk.traced_by_sdk(model_cls):
@@ -259,65 +261,50 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
                     ]
                 inv.tool_definitions = extract.tool_definitions(params)
             self._remember(run_id, parent, inv)
-        except Exception as exc:
-            self._guard("model_start", exc, run_id, parent_run_id)
 
+    @guarded("langchain.llm_new_token")
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            run = self.runs.get(run_id)
-            if run is None:
-                return
-            inv = run.invocation
-            if isinstance(inv, InferenceInvocation):
-                if run.chunks == 0:
-                    inv.set(semconv.GEN_AI_REQUEST_STREAM, True)
-                inv.chunk()
-            run.chunks += 1
-        except Exception as exc:
-            self._guard("llm_new_token", exc)
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        inv = run.invocation
+        if isinstance(inv, InferenceInvocation):
+            if run.chunks == 0:
+                inv.set(semconv.GEN_AI_REQUEST_STREAM, True)
+            inv.chunk()
+        run.chunks += 1
 
+    @guarded("langchain.llm_end")
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            run = self.runs.pop(run_id)
-            if run is None:
-                return
-            inv = run.invocation
-            model_inv = inv if isinstance(inv, InferenceInvocation) else None
-            input_tokens, output_tokens = extract.llm_result(model_inv, response)
-            agent = run.agent.invocation if run.agent is not None else None
-            if isinstance(agent, AgentInvocation):
-                if input_tokens is not None:
-                    agent.input_tokens = (agent.input_tokens or 0) + input_tokens
-                if output_tokens is not None:
-                    agent.output_tokens = (agent.output_tokens or 0) + output_tokens
-            if inv is not None:
-                inv.stop()
-        except Exception as exc:
-            self._guard("llm_end", exc)
+        run = self.runs.pop(run_id)
+        if run is None:
+            return
+        inv = run.invocation
+        model_inv = inv if isinstance(inv, InferenceInvocation) else None
+        input_tokens, output_tokens = extract.llm_result(model_inv, response)
+        agent = run.agent.invocation if run.agent is not None else None
+        if isinstance(agent, AgentInvocation):
+            if input_tokens is not None:
+                agent.input_tokens = (agent.input_tokens or 0) + input_tokens
+            if output_tokens is not None:
+                agent.output_tokens = (agent.output_tokens or 0) + output_tokens
+        if inv is not None:
+            inv.stop()
 
+    @guarded("langchain.llm_error")
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._end(run_id, error)
-        except Exception as exc:
-            self._guard("llm_error", exc)
+        self._end(run_id, error)
 
     # -- tools -------------------------------------------------------------------
     def on_tool_start(
-        self,
-        serialized: dict[str, Any] | None,
-        input_str: str,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        inputs: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, input_str: str, *, run_id: UUID, **kwargs: Any
     ) -> None:
-        telemetry = self.telemetry
-        if telemetry is None or not is_instrumentation_enabled():
+        parent_run_id = kwargs.get("parent_run_id")
+        inputs = kwargs.get("inputs")
+        telemetry = self._telemetry()
+        if telemetry is None:
             return
-        try:
+        with self._starting("tool_start", run_id, parent_run_id):
             parent = self.runs.get(parent_run_id)
             name = extract.serialized_name(serialized) or kwargs.get("name") or "tool"
             call_id = kwargs.get("tool_call_id")
@@ -333,46 +320,33 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
             if inv.capture_content:
                 inv.arguments = inputs if inputs is not None else input_str
             self._remember(run_id, parent, inv)
-        except Exception as exc:
-            self._guard("tool_start", exc, run_id, parent_run_id)
 
+    @guarded("langchain.tool_end")
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            run = self.runs.get(run_id)
-            inv = run.invocation if run is not None else None
-            if isinstance(inv, ToolInvocation):
-                if inv.capture_content:
-                    inv.result = extract.tool_result(output)
-                if extract.tool_status_error(output):
-                    self.runs.pop(run_id)
-                    inv.fail(semconv.ERROR_TYPE_OTHER)
-                    return
-            self._end(run_id)
-        except Exception as exc:
-            self._guard("tool_end", exc)
+        run = self.runs.get(run_id)
+        inv = run.invocation if run is not None else None
+        if isinstance(inv, ToolInvocation):
+            if inv.capture_content:
+                inv.result = extract.tool_result(output)
+            if extract.tool_status_error(output):
+                self.runs.pop(run_id)
+                inv.fail(semconv.ERROR_TYPE_OTHER)
+                return
+        self._end(run_id)
 
+    @guarded("langchain.tool_error")
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._end(run_id, error)
-        except Exception as exc:
-            self._guard("tool_error", exc)
+        self._end(run_id, error)
 
     # -- retrievers --------------------------------------------------------------
     def on_retriever_start(
-        self,
-        serialized: dict[str, Any] | None,
-        query: str,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, query: str, *, run_id: UUID, **kwargs: Any
     ) -> None:
-        telemetry = self.telemetry
-        if telemetry is None or not is_instrumentation_enabled():
+        parent_run_id = kwargs.get("parent_run_id")
+        telemetry = self._telemetry()
+        if telemetry is None:
             return
-        try:
+        with self._starting("retriever_start", run_id, parent_run_id):
             parent = self.runs.get(parent_run_id)
             name = kwargs.get("name") or extract.serialized_name(serialized) or "retriever"
             attrs = {
@@ -383,17 +357,11 @@ class AgentotelCallbackHandler(BaseCallbackHandler):
                 parent, lambda: telemetry.step(f"{semconv.OP_RETRIEVAL} {name}", attrs)
             )
             self._remember(run_id, parent, inv)
-        except Exception as exc:
-            self._guard("retriever_start", exc, run_id, parent_run_id)
 
+    @guarded("langchain.retriever_end")
     def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._end(run_id)
-        except Exception as exc:
-            self._guard("retriever_end", exc)
+        self._end(run_id)
 
+    @guarded("langchain.retriever_error")
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._end(run_id, error)
-        except Exception as exc:
-            self._guard("retriever_error", exc)
+        self._end(run_id, error)

@@ -44,7 +44,7 @@ class MCPInstrumentor(AgentotelInstrumentor):
 
     def patches(self, handler: TelemetryHandler) -> list[tuple[str, str, Wrapper]]:
         tracer_provider, meter_provider = getattr(self, "_providers", (None, None))
-        telemetry = MCPTelemetry(tracer_provider, meter_provider)
+        telemetry = MCPTelemetry(tracer_provider, meter_provider, handler.settings)
         if native_spans():
             return patch_v2.patches(telemetry)
         return patch_v1.patches(telemetry)

@@ -16,6 +16,7 @@ from agentotel.instrumentation.openai import extract
 from agentotel.instrumentation.openai.stream import ChatAccumulator, ResponsesAccumulator
 from agentotel.telemetry import InferenceInvocation, TelemetryHandler
 from agentotel.telemetry.stream import Accumulator, AsyncStreamProxy, StreamProxy
+from agentotel.telemetry.wrap import Hooks, abandon, guarded, wrapper
 
 # Set in the context while an instrumented call is in progress, so that SDK helpers
 # calling another instrumented method (``.stream()`` -> ``.create()``) yield one span.
@@ -26,82 +27,61 @@ OnResponse = Callable[[InferenceInvocation, Any], None]
 MakeAccumulator = Callable[[bool], Accumulator]
 
 
-def _start_chat(
-    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
+def _inference(
+    handler: TelemetryHandler,
+    instance: Any,
+    kwargs: dict[str, Any],
+    ctx: Context,
+    operation: str,
+    attributes: dict[str, Any],
 ) -> InferenceInvocation:
     host, port, provider = extract.server_and_provider(instance)
     model = kwargs.get("model")
-    inv = handler.inference(
-        provider,
-        model if isinstance(model, str) else None,
-        semconv.OP_CHAT,
-        host,
-        port,
-        extract.chat_request_attributes(kwargs),
-        context=ctx,
-    )
+    model = model if isinstance(model, str) else None
+    return handler.inference(provider, model, operation, host, port, attributes, context=ctx)
+
+
+def _start_chat(
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
+) -> InferenceInvocation:
+    attrs = extract.chat_request_attributes(kwargs)
+    inv = _inference(handler, instance, kwargs, ctx, semconv.OP_CHAT, attrs)
     if inv.capture_content:
-        inv.input_messages = extract.chat_input_messages(kwargs.get("messages"))
-        inv.tool_definitions = extract.tool_definitions(kwargs.get("tools"))
+        with guarded("openai.request_content"):
+            inv.input_messages = extract.chat_input_messages(kwargs.get("messages"))
+            inv.tool_definitions = extract.tool_definitions(kwargs.get("tools"))
     return inv
 
 
 def _start_completion(
     handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
 ) -> InferenceInvocation:
-    host, port, provider = extract.server_and_provider(instance)
-    model = kwargs.get("model")
-    inv = handler.inference(
-        provider,
-        model if isinstance(model, str) else None,
-        semconv.OP_TEXT_COMPLETION,
-        host,
-        port,
-        extract.chat_request_attributes(kwargs),
-        context=ctx,
-    )
+    attrs = extract.chat_request_attributes(kwargs)
+    inv = _inference(handler, instance, kwargs, ctx, semconv.OP_TEXT_COMPLETION, attrs)
     prompt = kwargs.get("prompt")
     if inv.capture_content and isinstance(prompt, str):
-        inv.input_messages = [
-            {"role": "user", "parts": [{"type": semconv.PART_TEXT, "content": prompt}]}
-        ]
+        part = {"type": semconv.PART_TEXT, "content": prompt}
+        inv.input_messages = [{"role": "user", "parts": [part]}]
     return inv
 
 
 def _start_responses(
     handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
 ) -> InferenceInvocation:
-    host, port, provider = extract.server_and_provider(instance)
-    model = kwargs.get("model")
-    inv = handler.inference(
-        provider,
-        model if isinstance(model, str) else None,
-        semconv.OP_CHAT,
-        host,
-        port,
-        extract.responses_request_attributes(kwargs),
-        context=ctx,
-    )
+    attrs = extract.responses_request_attributes(kwargs)
+    inv = _inference(handler, instance, kwargs, ctx, semconv.OP_CHAT, attrs)
     if inv.capture_content:
-        inv.input_messages, inv.system_instructions = extract.responses_input(kwargs)
-        inv.tool_definitions = extract.tool_definitions(kwargs.get("tools"))
+        with guarded("openai.request_content"):
+            inv.input_messages, inv.system_instructions = extract.responses_input(kwargs)
+            inv.tool_definitions = extract.tool_definitions(kwargs.get("tools"))
     return inv
 
 
 def _start_embeddings(
     handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
 ) -> InferenceInvocation:
-    host, port, provider = extract.server_and_provider(instance)
-    model = kwargs.get("model")
-    return handler.inference(
-        provider,
-        model if isinstance(model, str) else None,
-        semconv.OP_EMBEDDINGS,
-        host,
-        port,
-        extract.embeddings_request_attributes(kwargs),
-        context=ctx,
-    )
+    attrs = extract.embeddings_request_attributes(kwargs)
+    return _inference(handler, instance, kwargs, ctx, semconv.OP_EMBEDDINGS, attrs)
 
 
 def _completion_response(inv: InferenceInvocation, response: Any) -> None:
@@ -208,6 +188,70 @@ class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         self._self_end("abandoned")
 
 
+class _Hooks(Hooks[InferenceInvocation]):
+    """One openai method: its starter, its response reader and its stream accumulator."""
+
+    def __init__(
+        self,
+        handler: TelemetryHandler,
+        start: Starter,
+        on_response: OnResponse,
+        accumulator: MakeAccumulator | None,
+    ) -> None:
+        self.handler = handler
+        self.start = start
+        self.on_response = on_response
+        self.accumulator = accumulator
+        self.site = "openai." + getattr(start, "__name__", "call").lstrip("_")
+
+    def begin(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> InferenceInvocation | None:
+        # None when suppressed, nested in our own call, or reported by a framework's span
+        # (pydantic-ai's model request).
+        ctx = call_context(IN_CALL)
+        if ctx is None:
+            return None
+        inv = self.start(self.handler, instance, kwargs, ctx)
+        try:
+            inv.attach(ctx, IN_CALL)
+        except BaseException:
+            abandon(inv)
+            raise
+        return inv
+
+    def enter(self, call: InferenceInvocation) -> None:
+        return None  # attached in begin, in the context begin read
+
+    def finish(self, inv: InferenceInvocation, result: Any) -> Any:
+        kind = _kinds.get(type(result))
+        if kind is None:
+            kind = _kind(result)
+        if kind == _BODY:
+            self._read(inv, result)
+        elif kind == _RAW:
+            body = _raw_body(result)
+            if body is None:
+                # A streamed raw response, or one whose body is not read yet: the span
+                # ends when the caller parses (and consumes) it, closes it, or drops it.
+                return RawResponseProxy(result, inv, self.on_response, self.accumulator)
+            self._read(inv, body)
+        elif self.accumulator is not None:
+            acc = self.accumulator(inv.capture_content)
+            proxy = AsyncStreamProxy if kind == _ASYNC_STREAM else StreamProxy
+            return proxy(result, inv, acc)
+        inv.stop()
+        return result
+
+    def _read(self, inv: InferenceInvocation, body: Any) -> None:
+        """Fill ``inv`` from the response; a broken read costs the response attributes only."""
+        try:
+            self.on_response(inv, body)
+        except Exception as exc:
+            abandon(inv)
+            _safety.report(f"{self.site}.response", exc)
+
+
 def make_wrapper(
     handler: TelemetryHandler,
     start: Starter,
@@ -216,86 +260,7 @@ def make_wrapper(
     is_async: bool,
 ) -> Callable[..., Any]:
     """Build a wrapt wrapper for one method; ``is_async`` for ``AsyncX`` resources."""
-
-    site = getattr(start, "__name__", "openai").lstrip("_")
-
-    def begin(instance: Any, kwargs: dict[str, Any]) -> InferenceInvocation | None:
-        # None when suppressed, nested in our own call, or reported by a framework's span
-        # (pydantic-ai's model request).
-        ctx = call_context(IN_CALL)
-        if ctx is None:
-            return None
-        inv = None
-        try:
-            inv = start(handler, instance, kwargs, ctx)
-            inv.attach(ctx, IN_CALL)
-            return inv
-        except Exception as exc:
-            if inv is not None:
-                inv.stop()
-            _safety.report(f"openai.{site}", exc)
-            return None
-
-    def finish(inv: InferenceInvocation, result: Any) -> Any:
-        try:
-            kind = _kinds.get(type(result))
-            if kind is None:
-                kind = _kind(result)
-            if kind == _BODY:
-                on_response(inv, result)
-            elif kind == _RAW:
-                body = _raw_body(result)
-                if body is None:
-                    # A streamed raw response, or one whose body is not read yet: the span
-                    # ends when the caller parses (and consumes) it, closes it, or drops it.
-                    return RawResponseProxy(result, inv, on_response, accumulator)
-                on_response(inv, body)
-            elif accumulator is not None:
-                acc = accumulator(inv.capture_content)
-                proxy = AsyncStreamProxy if kind == _ASYNC_STREAM else StreamProxy
-                return proxy(result, inv, acc)
-        except Exception as exc:
-            try:
-                _safety.report(f"openai.{site}.response", exc)
-            finally:
-                inv.stop()
-            return result
-        inv.stop()
-        return result
-
-    if is_async:
-
-        async def async_wrapper(
-            wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-        ) -> Any:
-            inv = begin(instance, kwargs)
-            if inv is None:
-                return await wrapped(*args, **kwargs)
-            try:
-                result = await wrapped(*args, **kwargs)
-            except BaseException as exc:
-                inv.detach()
-                inv.fail(exc)
-                raise
-            inv.detach()
-            return finish(inv, result)
-
-        return async_wrapper
-
-    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        inv = begin(instance, kwargs)
-        if inv is None:
-            return wrapped(*args, **kwargs)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            inv.detach()
-            inv.fail(exc)
-            raise
-        inv.detach()
-        return finish(inv, result)
-
-    return wrapper
+    return wrapper(_Hooks(handler, start, on_response, accumulator), is_async)
 
 
 _CHAT = "openai.resources.chat.completions.completions"

@@ -11,6 +11,7 @@ module imports pydantic-ai, so only :mod:`.patch` does, once pydantic-ai is load
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ from agentotel.telemetry import (
     TelemetryHandler,
     ToolInvocation,
 )
+from agentotel.telemetry.wrap import Hooks, call_async
 
 # Raised by tools or hooks to steer the run rather than to report a failure.
 _CONTROL_FLOW: tuple[type[BaseException], ...] = tuple(
@@ -102,16 +104,9 @@ class AgentotelCapability(AbstractCapability[Any]):
         inv = self._start_agent(ctx)
         if inv is None:
             return await handler()
-        token = otel_context.attach(scope.nested_context(inv.span))
-        try:
-            result = await handler()
-        except BaseException as exc:
-            otel_context.detach(token)
-            self._add_usage(inv)
-            _end(inv, exc)
-            raise
-        otel_context.detach(token)
-        self._finish_agent(inv, result)
+        hooks = _Scoped("pydantic_ai.agent", inv, scope.nested_context, self._finish_agent)
+        hooks.on_fail = self._fail_agent
+        result: AgentRunResult[Any] = await call_async(hooks, handler, None, (), {})
         return result
 
     def _start_agent(self, ctx: RunContext[Any]) -> AgentInvocation | None:
@@ -136,18 +131,15 @@ class AgentotelCapability(AbstractCapability[Any]):
             _safety.report("pydantic_ai.agent", exc)
             return None
 
-    def _finish_agent(self, inv: AgentInvocation, result: AgentRunResult[Any]) -> None:
-        try:
-            self._add_usage(inv)
-            if inv.capture_content:
-                inv.output_messages = extract.result_messages(result.output)
-        except Exception as exc:
-            try:
-                _safety.report("pydantic_ai.agent.result", exc)
-            finally:
-                inv.stop()
-            return
+    def _finish_agent(self, inv: Any, result: AgentRunResult[Any]) -> None:
+        self._add_usage(inv)
+        if inv.capture_content:
+            inv.output_messages = extract.result_messages(result.output)
         inv.stop()
+
+    def _fail_agent(self, inv: Any, exc: BaseException) -> None:
+        self._add_usage(inv)
+        _end(inv, exc)
 
     def _add_usage(self, inv: AgentInvocation) -> None:
         inv.input_tokens = self._input_tokens
@@ -167,15 +159,8 @@ class AgentotelCapability(AbstractCapability[Any]):
         # The chat span is current, marked as the request's, in this task and in the
         # consumer task a streamed request is opened from; the model wrappers (.models)
         # then claim the model's SDK calls so the client instrumentors stand down.
-        token = otel_context.attach(scope.request_context(inv.span))
-        try:
-            response = await handler(request_context)
-        except BaseException as exc:
-            otel_context.detach(token)
-            _end(inv, exc)
-            raise
-        otel_context.detach(token)
-        self._finish_chat(inv, response)
+        hooks = _Scoped("pydantic_ai.chat", inv, scope.request_context, self._finish_chat)
+        response: ModelResponse = await call_async(hooks, handler, None, (request_context,), {})
         return response
 
     def _start_chat(self, request_context: ModelRequestContext) -> InferenceInvocation | None:
@@ -202,21 +187,14 @@ class AgentotelCapability(AbstractCapability[Any]):
             _safety.report("pydantic_ai.chat", exc)
             return None
 
-    def _finish_chat(self, inv: InferenceInvocation, response: ModelResponse) -> None:
-        try:
-            extract.fill_response(inv, response)
-            if inv.input_tokens is not None:
-                self._input_tokens = (self._input_tokens or 0) + inv.input_tokens
-            if inv.output_tokens is not None:
-                self._output_tokens = (self._output_tokens or 0) + inv.output_tokens
-            if inv.capture_content:
-                inv.output_messages = [extract.output_message(response)]
-        except Exception as exc:
-            try:
-                _safety.report("pydantic_ai.chat.response", exc)
-            finally:
-                inv.stop()
-            return
+    def _finish_chat(self, inv: Any, response: ModelResponse) -> None:
+        extract.fill_response(inv, response)
+        if inv.input_tokens is not None:
+            self._input_tokens = (self._input_tokens or 0) + inv.input_tokens
+        if inv.output_tokens is not None:
+            self._output_tokens = (self._output_tokens or 0) + inv.output_tokens
+        if inv.capture_content:
+            inv.output_messages = [extract.output_message(response)]
         inv.stop()
 
     # -- tools ---------------------------------------------------------------
@@ -290,25 +268,62 @@ class AgentotelCapability(AbstractCapability[Any]):
             return None
 
 
-async def _run_tool(inv: ToolInvocation, run: Any) -> Any:
-    token = otel_context.attach(scope.nested_context(inv.span))
-    try:
-        result = await run()
-    except _CONTROL_FLOW as exc:
-        otel_context.detach(token)
-        if inv.capture_content and hasattr(exc, "result"):
-            inv.result = exc.result
-        inv.stop()
-        raise
-    except BaseException as exc:
-        otel_context.detach(token)
-        _end(inv, exc)
-        raise
-    otel_context.detach(token)
+class _Scoped(Hooks[Invocation]):
+    """One hook's invocation, current in its own context while pydantic-ai's handler runs."""
+
+    def __init__(
+        self,
+        site: str,
+        inv: Invocation,
+        context_of: Callable[[Any], Any],
+        on_finish: Callable[[Any, Any], None],
+    ) -> None:
+        self.site = site
+        self.inv = inv
+        self.context_of = context_of
+        self.on_finish = on_finish
+        self.on_fail: Callable[[Any, BaseException], None] = _end
+        self.token: Any = None
+
+    def begin(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Invocation:
+        return self.inv
+
+    def enter(self, call: Invocation) -> None:
+        self.token = otel_context.attach(self.context_of(call.span))
+
+    def leave(self, call: Invocation) -> None:
+        token, self.token = self.token, None
+        if token is not None:
+            otel_context.detach(token)
+
+    def fail(self, call: Invocation, exc: BaseException) -> None:
+        self.on_fail(call, exc)
+
+    def finish(self, call: Invocation, result: Any) -> Any:
+        self.on_finish(call, result)
+        return result
+
+
+def _finish_tool(inv: ToolInvocation, result: Any) -> None:
     if inv.capture_content:
         inv.result = result
     inv.stop()
-    return result
+
+
+def _fail_tool(inv: ToolInvocation, exc: BaseException) -> None:
+    if isinstance(exc, _CONTROL_FLOW):
+        # Steering the run (a retry, a deferred call), not a failure of the tool.
+        if inv.capture_content and hasattr(exc, "result"):
+            inv.result = exc.result
+        inv.stop()
+    else:
+        _end(inv, exc)
+
+
+async def _run_tool(inv: ToolInvocation, run: Any) -> Any:
+    hooks = _Scoped("pydantic_ai.tool", inv, scope.nested_context, _finish_tool)
+    hooks.on_fail = _fail_tool
+    return await call_async(hooks, run, None, (), {})
 
 
 def _description(agent: Any, deps: Any) -> str | None:
