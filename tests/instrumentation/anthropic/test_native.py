@@ -166,7 +166,7 @@ def test_keep_adopts_the_sdk_span(
     attrs = span.attributes
     # agentotel's attributes ...
     assert attrs["gen_ai.operation.name"] == "chat"
-    assert attrs["gen_ai.response.finish_reasons"] == ("end_turn",)
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
     assert attrs["gen_ai.usage.input_tokens"] == 14
     assert attrs["gen_ai.usage.cache_read.input_tokens"] == 4
     assert attrs["gen_ai.usage.cache_creation.input_tokens"] == 0
@@ -208,7 +208,7 @@ def test_keep_stream(
     span = only_span(span_exporter)
     assert span.instrumentation_scope.name == SDK_SCOPE
     assert span.attributes["gen_ai.usage.input_tokens"] == 6
-    assert span.attributes["gen_ai.response.finish_reasons"] == ("end_turn",)
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
     assert span.attributes["gen_ai.request.stream"] is True
     assert "ended span" not in caplog.text
 

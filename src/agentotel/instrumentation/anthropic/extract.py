@@ -33,7 +33,7 @@ _OPERATIONS = {
 
 
 def finish_reason(raw: Any) -> str:
-    """An output message's ``finish_reason`` for an Anthropic ``stop_reason``."""
+    """The conventions' finish reason for an Anthropic ``stop_reason``."""
     return _FINISH.get(raw, raw) if isinstance(raw, str) else semconv.FINISH_STOP
 
 
@@ -278,7 +278,7 @@ def message_response(inv: Any, message: Any) -> None:
     inv.response_model = _str(field(message, "model"))
     stop = field(message, "stop_reason")
     if isinstance(stop, str):
-        inv.finish_reasons = [stop]
+        inv.finish_reasons = [finish_reason(stop)]
     blocks = field(message, "content")
     blocks = blocks if isinstance(blocks, (list, tuple)) else ()
     ids = [
