@@ -70,6 +70,8 @@ GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
 GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
 GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_tokens"
+GEN_AI_USAGE_AUDIO_INPUT_TOKENS: Final = "gen_ai.usage.audio.input_tokens"
+GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS: Final = "gen_ai.usage.audio.output_tokens"
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
 
 GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
@@ -250,6 +252,9 @@ class Names:
     time_to_first_chunk: str
     time_per_output_chunk: str
     cache_creation_input_tokens: str
+    # Per-modality usage (semantic-conventions-genai): experimental names only.
+    audio_input_tokens: str | None
+    audio_output_tokens: str | None
     agent_duration: str | None
     tool_duration: str | None
     workflow_duration: str | None
@@ -264,6 +269,8 @@ STABLE = Names(
     time_to_first_chunk="gen_ai.client.operation.time_to_first_chunk",
     time_per_output_chunk="gen_ai.client.operation.time_per_output_chunk",
     cache_creation_input_tokens=GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    audio_input_tokens=None,
+    audio_output_tokens=None,
     agent_duration=None,
     tool_duration=None,
     workflow_duration=None,
@@ -278,6 +285,8 @@ EXPERIMENTAL = Names(
     time_to_first_chunk="gen_ai.client.inference.time_to_first_chunk",
     time_per_output_chunk="gen_ai.client.inference.time_per_output_chunk",
     cache_creation_input_tokens=GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+    audio_input_tokens=GEN_AI_USAGE_AUDIO_INPUT_TOKENS,
+    audio_output_tokens=GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS,
     agent_duration="gen_ai.invoke_agent.duration",
     tool_duration="gen_ai.execute_tool.duration",
     workflow_duration="gen_ai.invoke_workflow.duration",

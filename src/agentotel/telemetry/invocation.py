@@ -77,6 +77,11 @@ class Invocation:
         # Whether extractors should build message content at all (skip the work when not).
         self.capture_content: bool = handler.content_enabled and span.is_recording()
 
+    @property
+    def names(self) -> semconv.Names:
+        """The name set in force (stable, or experimental under the opt-in)."""
+        return self._handler.names
+
     # -- context -------------------------------------------------------------
     @property
     def recording(self) -> bool:

@@ -278,13 +278,25 @@ def _usage_chat(inv: Any, usage: Any) -> None:
     details = usage.prompt_tokens_details
     if details is not None:
         value = details.cached_tokens
-        if type(value) is int and value:
+        if type(value) is int and value > 0:
             inv.cache_read_input_tokens = value
+        # Not fields of every SDK release's model: read leniently.
+        value = getattr(details, "cache_write_tokens", None)
+        if type(value) is int and value > 0:
+            inv.cache_creation_input_tokens = value
+        _audio(inv, inv.names.audio_input_tokens, getattr(details, "audio_tokens", None))
     details = usage.completion_tokens_details
     if details is not None:
         value = details.reasoning_tokens
-        if type(value) is int and value:
+        if type(value) is int and value > 0:
             inv.reasoning_output_tokens = value
+        _audio(inv, inv.names.audio_output_tokens, getattr(details, "audio_tokens", None))
+
+
+def _audio(inv: Any, name: str | None, value: Any) -> None:
+    """Audio token counts exist under experimental names alone (``None`` when not opted in)."""
+    if name is not None and type(value) is int and value > 0:
+        inv.set(name, value)
 
 
 def usage_responses(inv: Any, usage: Any) -> None:
