@@ -276,14 +276,17 @@ STABLE = Names(
     workflow_duration=None,
 )
 
+# In step with the official instrumentations of the same release (util-genai 1.3b0):
+# under the opt-in they keep the released client metric names, and so does agentotel,
+# until a release of theirs switches to the pending gen_ai.client.inference.* names.
 EXPERIMENTAL = Names(
     latest_experimental=True,
-    operation_duration="gen_ai.client.inference.duration",
+    operation_duration="gen_ai.client.operation.duration",
     token_usage="gen_ai.client.token.usage",
-    input_token_usage="gen_ai.client.inference.input_tokens",
-    output_token_usage="gen_ai.client.inference.output_tokens",
-    time_to_first_chunk="gen_ai.client.inference.time_to_first_chunk",
-    time_per_output_chunk="gen_ai.client.inference.time_per_output_chunk",
+    input_token_usage=None,
+    output_token_usage=None,
+    time_to_first_chunk="gen_ai.client.operation.time_to_first_chunk",
+    time_per_output_chunk="gen_ai.client.operation.time_per_output_chunk",
     cache_creation_input_tokens=GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
     audio_input_tokens=GEN_AI_USAGE_AUDIO_INPUT_TOKENS,
     audio_output_tokens=GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS,

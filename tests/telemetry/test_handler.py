@@ -192,11 +192,14 @@ def test_experimental_names(tracer_provider, meter_provider, span_exporter, metr
     chat, _agent = span_exporter.get_finished_spans()
     assert chat.attributes[semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] == 7  # type: ignore[index]
     names = set(metric_points(metric_reader))
+    # Inference metrics keep the released names under the opt-in, as the official
+    # instrumentations of the same release do; agent durations exist only under it.
     assert {
-        "gen_ai.client.inference.duration",
+        "gen_ai.client.operation.duration",
         "gen_ai.invoke_agent.duration",
-        "gen_ai.client.inference.input_tokens",
+        "gen_ai.client.token.usage",
     } <= names
+    assert not any(name.startswith("gen_ai.client.inference.") for name in names)
 
 
 def test_internal_error_is_contained_outside_strict_mode(
