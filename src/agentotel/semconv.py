@@ -44,6 +44,7 @@ PROVIDER_PERPLEXITY: Final = "perplexity"
 GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
 GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
 GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+GEN_AI_CONVERSATION_COMPACTED: Final = "gen_ai.conversation.compacted"
 GEN_AI_OUTPUT_TYPE: Final = "gen_ai.output.type"
 GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
 
@@ -124,6 +125,8 @@ EXCEPTION_MESSAGE: Final = "exception.message"
 OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
 OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
 OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
+OPENAI_API_TYPE: Final = "openai.api.type"
+OPENAI_API_TYPE_RESPONSES: Final = "responses"
 ANTHROPIC_REQUEST_ID: Final = "anthropic.request.id"
 ANTHROPIC_REQUEST_SERVICE_TIER: Final = "anthropic.request.service_tier"
 ANTHROPIC_RESPONSE_SERVICE_TIER: Final = "anthropic.response.service_tier"
@@ -255,6 +258,7 @@ class Names:
     # Per-modality usage (semantic-conventions-genai): experimental names only.
     audio_input_tokens: str | None
     audio_output_tokens: str | None
+    conversation_compacted: str | None
     agent_duration: str | None
     tool_duration: str | None
     workflow_duration: str | None
@@ -271,6 +275,7 @@ STABLE = Names(
     cache_creation_input_tokens=GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
     audio_input_tokens=None,
     audio_output_tokens=None,
+    conversation_compacted=None,
     agent_duration=None,
     tool_duration=None,
     workflow_duration=None,
@@ -290,6 +295,7 @@ EXPERIMENTAL = Names(
     cache_creation_input_tokens=GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
     audio_input_tokens=GEN_AI_USAGE_AUDIO_INPUT_TOKENS,
     audio_output_tokens=GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS,
+    conversation_compacted=GEN_AI_CONVERSATION_COMPACTED,
     agent_duration="gen_ai.invoke_agent.duration",
     tool_duration="gen_ai.execute_tool.duration",
     workflow_duration="gen_ai.invoke_workflow.duration",

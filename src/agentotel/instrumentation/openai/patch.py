@@ -82,6 +82,7 @@ def _start_responses(
         extract.responses_request_attributes(kwargs),
         context=ctx,
     )
+    extract.compacted(inv, kwargs.get("input"))
     if inv.capture_content:
         inv.input_messages, inv.system_instructions = extract.responses_input(kwargs)
         inv.tool_definitions = extract.tool_definitions(kwargs.get("tools"))
