@@ -34,7 +34,7 @@ $(CONFORMANCE_VENV)/.installed: pyproject.toml conformance/requirements.txt
 	touch $@
 
 conformance: $(CONFORMANCE_VENV)/.installed
-	$(CONFORMANCE_VENV)/bin/python conformance/run.py --opt-in
+	$(CONFORMANCE_VENV)/bin/python conformance/run.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

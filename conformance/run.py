@@ -7,10 +7,15 @@ cassettes, and run them with pytest, vcrpy replaying the cassettes, after
 ``harness/opentelemetry/test_util_genai`` stands in for the official repo's
 unpublished test helpers.
 
-The job fails on any failing test that ``expected-failures.txt`` does not list,
-and on any listed test that passes, so the list stays honest.
+Each suite runs twice: with ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``
+("opt-in": the official 1.3b0 packages always emit the experimental names, so
+this is the like-for-like run) and without it ("default": agentotel keeps the
+released names). The job fails on any failing test that ``expected-failures.txt``
+does not list for that run, and on any listed test that passes, so the list
+stays honest.
 
-    python conformance/run.py [--suite openai|anthropic] [--opt-in] [--write-failures]
+    python conformance/run.py [--suite openai|anthropic]... [--mode opt-in|default]...
+                              [--control] [--report FILE]
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import tarfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,8 +38,10 @@ SUITES = {
     "openai": "opentelemetry-instrumentation-genai-openai",
     "anthropic": "opentelemetry-instrumentation-genai-anthropic",
 }
+MODES = ("opt-in", "default")
 OPT_IN = "gen_ai_latest_experimental"
 EXPECTED = HERE / "expected-failures.txt"
+CATEGORIES = {"upstream-internals", "deliberate", "open"}
 
 
 def fetch(package: str) -> Path:
@@ -44,8 +52,10 @@ def fetch(package: str) -> Path:
         return target
     WORK.mkdir(exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-         f"{package}=={VERSION}", "-d", str(WORK)],
+        [
+            sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+            f"{package}=={VERSION}", "-d", str(WORK),
+        ],
         check=True,
     )
     with tarfile.open(WORK / f"{stem}.tar.gz") as archive:
@@ -54,14 +64,14 @@ def fetch(package: str) -> Path:
 
 
 def load_expected() -> dict[str, tuple[str, str]]:
-    """``{"suite[@opt-in] test-id": (category, reason)}`` from ``expected-failures.txt``."""
+    """``{"suite[@mode] test-id": (category, reason)}`` from ``expected-failures.txt``."""
     expected: dict[str, tuple[str, str]] = {}
     for number, line in enumerate(EXPECTED.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         fields = [f.strip() for f in line.split(" | ")]
-        if len(fields) != 3 or not all(fields):
-            raise SystemExit(f"{EXPECTED.name}:{number}: want 'suite test-id | category | reason'")
+        if len(fields) != 3 or not all(fields) or fields[1] not in CATEGORIES:
+            raise SystemExit(f"{EXPECTED.name}:{number}: want 'suite[@mode] test-id | category | reason'")
         key, category, reason = fields
         if key in expected:
             raise SystemExit(f"{EXPECTED.name}:{number}: {key} listed twice")
@@ -69,10 +79,11 @@ def load_expected() -> dict[str, tuple[str, str]]:
     return expected
 
 
-def run_suite(suite: str, opt_in: bool) -> dict[str, str]:
-    """Run one suite; return ``{test-id: outcome}``."""
+def run_suite(suite: str, mode: str, control: bool) -> dict[str, dict[str, str]]:
+    """Run one suite in one mode; return ``{test-id: {"outcome": ..., "message": ...}}``."""
     source = fetch(SUITES[suite])
-    results = WORK / f"results-{suite}{'-opt-in' if opt_in else ''}.json"
+    results = WORK / f"results-{suite}-{mode}{'-control' if control else ''}.json"
+    results.unlink(missing_ok=True)
     env = dict(os.environ)
     env.update(
         PYTHONPATH=os.pathsep.join([str(HERE / "harness"), str(source / "src")]),
@@ -80,71 +91,85 @@ def run_suite(suite: str, opt_in: bool) -> dict[str, str]:
         AGENTOTEL_CONFORMANCE_RESULTS=str(results),
         AGENTOTEL_STRICT="1",
     )
-    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"):
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "AGENTOTEL_CONFORMANCE_CONTROL",
+                 "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_SEMCONV_STABILITY_OPT_IN"):
         env.pop(name, None)
-    if opt_in:
+    if control:
+        env["AGENTOTEL_CONFORMANCE_CONTROL"] = "1"
+    if mode == "opt-in":
         env["OTEL_SEMCONV_STABILITY_OPT_IN"] = OPT_IN
-    else:
-        env.pop("OTEL_SEMCONV_STABILITY_OPT_IN", None)
+    verbose = bool(os.environ.get("CONFORMANCE_VERBOSE"))
     subprocess.run(
-        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "agentotel_conformance",
-         "-p", "no:cacheprovider", "-c", str(HERE / "harness" / "pytest.ini"),
-         f"--rootdir={source}", "--vcr-record=none", "--tb=line", "-rN"],
-        cwd=source, env=env, check=False, stdout=subprocess.DEVNULL if not os.environ.get(
-            "CONFORMANCE_VERBOSE") else None,
+        [
+            sys.executable, "-m", "pytest", "tests", "-q", "-p", "agentotel_conformance",
+            "-p", "no:cacheprovider", "-c", str(HERE / "harness" / "pytest.ini"),
+            f"--rootdir={source}", "--vcr-record=none", "--tb=short" if verbose else "--tb=no",
+        ],
+        cwd=source, env=env, check=False, stdout=None if verbose else subprocess.DEVNULL,
+        stderr=None if verbose else subprocess.DEVNULL,
     )
     if not results.exists():
-        raise SystemExit(f"{suite}: pytest did not run (see its output above)")
-    outcomes: dict[str, str] = json.loads(results.read_text(encoding="utf-8"))
+        raise SystemExit(f"{suite} ({mode}): pytest did not run; rerun with CONFORMANCE_VERBOSE=1")
+    outcomes: dict[str, dict[str, str]] = json.loads(results.read_text(encoding="utf-8"))
     return outcomes
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--suite", choices=sorted(SUITES), action="append")
-    parser.add_argument("--opt-in", action="store_true", help=f"also run with {OPT_IN}")
-    parser.add_argument("--write-failures", type=Path, help="write the failing ids here")
+    parser.add_argument("--mode", choices=MODES, action="append")
+    parser.add_argument("--control", action="store_true",
+                        help="run the official instrumentor itself (checks the harness: all pass)")
+    parser.add_argument("--report", type=Path, help="write every failure and its message here")
     args = parser.parse_args()
-    expected = load_expected()
-    variants = [(s, False) for s in args.suite or sorted(SUITES)]
-    if args.opt_in:
-        variants += [(s, True) for s in args.suite or sorted(SUITES)]
+    expected = {} if args.control else load_expected()
+    variants = [(s, m) for m in args.mode or MODES for s in args.suite or sorted(SUITES)]
     started = time.monotonic()
-    unexpected: list[str] = []
-    failing: list[str] = []
-    seen: set[str] = set()
-    for suite, opt_in in variants:
-        label = f"{suite}@opt-in" if opt_in else suite
-        t0 = time.monotonic()
-        outcomes = run_suite(suite, opt_in)
-        counts = {k: list(outcomes.values()).count(k) for k in ("passed", "failed", "skipped")}
+    # Two at a time: each run is mostly one busy CPU.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        timed = list(pool.map(lambda v: _timed(run_suite, v[0], v[1], args.control), variants))
+    problems: list[str] = []
+    report: list[str] = []
+    for (suite, mode), (outcomes, seconds) in zip(variants, timed):
+        counts = {"passed": 0, "failed": 0, "skipped": 0}
         listed = 0
-        for test_id, outcome in sorted(outcomes.items()):
-            # An entry for "suite" covers both variants; "suite@opt-in" only the opt-in run.
-            key = f"{label} {test_id}" if f"{label} {test_id}" in expected else f"{suite} {test_id}"
-            seen.add(key)
+        for test_id, result in sorted(outcomes.items()):
+            outcome = result["outcome"]
+            counts[outcome] += 1
+            key = next((k for k in (f"{suite}@{mode} {test_id}", f"{suite} {test_id}")
+                        if k in expected), None)
             if outcome == "failed":
-                failing.append(f"{label} {test_id}")
-                if key in expected:
+                report.append(f"{suite}@{mode} {test_id} | {result.get('message', '')}")
+                if key is not None:
                     listed += 1
                 else:
-                    unexpected.append(f"FAILED (not listed): {label} {test_id}")
-            elif outcome == "passed" and key in expected:
-                unexpected.append(f"PASSED (listed as expected failure): {key}")
-        print(
-            f"{label}: {counts['passed']} passed, {counts['failed']} failed "
-            f"({listed} expected), {counts['skipped']} skipped, {time.monotonic() - t0:.1f} s"
-        )
-    suites_run = {s for s, _ in variants}
-    stale = [k for k in expected if k.split("@")[0].split(" ")[0] in suites_run and k not in seen
-             and (args.opt_in or "@opt-in" not in k)]
-    unexpected += [f"LISTED BUT NOT RUN: {k}" for k in stale]
-    if args.write_failures:
-        args.write_failures.write_text("\n".join(failing) + "\n", encoding="utf-8")
-    for line in unexpected:
+                    problems.append(f"FAILED, not listed: {suite}@{mode} {test_id}: "
+                                    f"{result.get('message', '')}")
+            elif outcome == "passed" and key is not None:
+                problems.append(f"PASSED, but listed as an expected failure: {key} ({mode} run)")
+        print(f"{suite} ({mode}): {counts['passed']} passed, {counts['failed']} failed "
+              f"({listed} listed), {counts['skipped']} skipped, {seconds:.0f} s")
+        ran = set(outcomes)
+        for key in expected:
+            name, _, test_id = key.partition(" ")
+            if name in (suite, f"{suite}@{mode}") and test_id not in ran:
+                problems.append(f"LISTED, but no such test ran: {key}")
+    if args.report:
+        args.report.write_text("\n".join(report) + "\n", encoding="utf-8")
+    for line in sorted(set(problems)):
         print(line)
-    print(f"conformance: {len(unexpected)} problems, {time.monotonic() - started:.1f} s in all")
-    return 1 if unexpected else 0
+    by_category: dict[str, int] = {}
+    for category, _ in expected.values():
+        by_category[category] = by_category.get(category, 0) + 1
+    print(f"expected failures listed: {len(expected)} {by_category}")
+    print(f"conformance: {'FAILED' if problems else 'ok'}, {len(problems)} problems, "
+          f"{time.monotonic() - started:.0f} s")
+    return 1 if problems else 0
+
+
+def _timed(fn, *args):  # type: ignore[no-untyped-def]
+    t0 = time.monotonic()
+    return fn(*args), time.monotonic() - t0
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ SWAPS = {
     ),
 }
 
-_outcomes: dict[str, str] = {}
 
 
 def _swap() -> None:
@@ -39,20 +38,29 @@ def _swap() -> None:
 
 _swap()
 
+_outcomes: dict[str, dict[str, str]] = {}
+
+
+def _message(report: Any) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    return text.splitlines()[0][:300] if text else ""
+
 
 def pytest_runtest_logreport(report: Any) -> None:
     previous = _outcomes.get(report.nodeid)
     if report.failed:
-        _outcomes[report.nodeid] = "failed"
+        if previous is None or previous["outcome"] != "failed":
+            _outcomes[report.nodeid] = {"outcome": "failed", "message": _message(report)}
     elif report.skipped and previous is None:
-        _outcomes[report.nodeid] = "skipped"
+        _outcomes[report.nodeid] = {"outcome": "skipped"}
     elif report.when == "call" and report.passed and previous is None:
-        _outcomes[report.nodeid] = "passed"
+        _outcomes[report.nodeid] = {"outcome": "passed"}
 
 
 def pytest_collectreport(report: Any) -> None:
     if report.failed:
-        _outcomes[report.nodeid] = "failed"
+        _outcomes[report.nodeid] = {"outcome": "failed", "message": _message(report)}
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
