@@ -169,7 +169,7 @@ def test_keep_adopts_the_sdk_span(
     assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
     assert attrs["gen_ai.usage.input_tokens"] == 14
     assert attrs["gen_ai.usage.cache_read.input_tokens"] == 4
-    assert attrs["gen_ai.usage.cache_creation.input_tokens"] == 0
+    assert "gen_ai.usage.cache_creation.input_tokens" not in attrs  # zero: no cache use
     assert attrs["gen_ai.response.id"] == message.id
     # ... next to the SDK's own.
     assert attrs["http.response.status_code"] == 200

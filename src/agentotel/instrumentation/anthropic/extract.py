@@ -254,8 +254,9 @@ def usage(
     if uncached is not None:
         inv.input_tokens = uncached + (read or 0) + (created or 0)
     inv.output_tokens = _int(output_tokens)
-    inv.cache_read_input_tokens = read
-    inv.cache_creation_input_tokens = created
+    # A zero count is "no cache use": recorded as absent, as for OpenAI.
+    inv.cache_read_input_tokens = read or None
+    inv.cache_creation_input_tokens = created or None
     inv.reasoning_output_tokens = _int(thinking)
 
 

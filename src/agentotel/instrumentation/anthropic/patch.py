@@ -166,6 +166,9 @@ def make_request_wrapper(
             if operation is None:
                 return None
             body = getattr(options, "json_data", None)
+            extra = getattr(options, "extra_json", None)
+            if isinstance(body, Mapping) and isinstance(extra, Mapping) and extra:
+                body = {**body, **extra}  # extra_body: sent over the named parameters
             call = _Call(
                 handler, instance, operation, body if isinstance(body, Mapping) else {}, stream
             )
