@@ -330,7 +330,12 @@ class TelemetryHandler:
             if event_attrs is not None and text is not None:
                 # Always a JSON document (serialize guarantees it), structured on the event.
                 event_attrs[name] = json.loads(text)
-        if event_attrs is not None and isinstance(inv, InferenceInvocation):
+        # The details event describes an inference; an embeddings call is not one.
+        if (
+            event_attrs is not None
+            and isinstance(inv, InferenceInvocation)
+            and inv.operation != semconv.OP_EMBEDDINGS
+        ):
             self._emit_details(inv, attrs, event_attrs)
 
     def _emit_details(
