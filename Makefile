@@ -20,8 +20,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples conformance
+	$(BIN)/ruff format --check src tests benchmarks examples conformance
 	$(BIN)/mypy
 
 # The official GenAI instrumentations' own test suites against agentotel, in a venv

@@ -53,8 +53,17 @@ def fetch(package: str) -> Path:
     WORK.mkdir(exist_ok=True)
     subprocess.run(
         [
-            sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-            f"{package}=={VERSION}", "-d", str(WORK),
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            f"{package}=={VERSION}",
+            "-d",
+            str(WORK),
         ],
         check=True,
     )
@@ -71,7 +80,9 @@ def load_expected() -> dict[str, tuple[str, str]]:
             continue
         fields = [f.strip() for f in line.split(" | ")]
         if len(fields) != 3 or not all(fields) or fields[1] not in CATEGORIES:
-            raise SystemExit(f"{EXPECTED.name}:{number}: want 'suite[@mode] test-id | category | reason'")
+            raise SystemExit(
+                f"{EXPECTED.name}:{number}: want 'suite[@mode] test-id | category | reason'"
+            )
         key, category, reason = fields
         if key in expected:
             raise SystemExit(f"{EXPECTED.name}:{number}: {key} listed twice")
@@ -91,8 +102,13 @@ def run_suite(suite: str, mode: str, control: bool) -> dict[str, dict[str, str]]
         AGENTOTEL_CONFORMANCE_RESULTS=str(results),
         AGENTOTEL_STRICT="1",
     )
-    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "AGENTOTEL_CONFORMANCE_CONTROL",
-                 "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_SEMCONV_STABILITY_OPT_IN"):
+    for name in (
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "AGENTOTEL_CONFORMANCE_CONTROL",
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+        "OTEL_SEMCONV_STABILITY_OPT_IN",
+    ):
         env.pop(name, None)
     if control:
         env["AGENTOTEL_CONFORMANCE_CONTROL"] = "1"
@@ -101,11 +117,25 @@ def run_suite(suite: str, mode: str, control: bool) -> dict[str, dict[str, str]]
     verbose = bool(os.environ.get("CONFORMANCE_VERBOSE"))
     subprocess.run(
         [
-            sys.executable, "-m", "pytest", "tests", "-q", "-p", "agentotel_conformance",
-            "-p", "no:cacheprovider", "-c", str(HERE / "harness" / "pytest.ini"),
-            f"--rootdir={source}", "--vcr-record=none", "--tb=short" if verbose else "--tb=no",
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests",
+            "-q",
+            "-p",
+            "agentotel_conformance",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(HERE / "harness" / "pytest.ini"),
+            f"--rootdir={source}",
+            "--vcr-record=none",
+            "--tb=short" if verbose else "--tb=no",
         ],
-        cwd=source, env=env, check=False, stdout=None if verbose else subprocess.DEVNULL,
+        cwd=source,
+        env=env,
+        check=False,
+        stdout=None if verbose else subprocess.DEVNULL,
         stderr=None if verbose else subprocess.DEVNULL,
     )
     if not results.exists():
@@ -118,8 +148,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--suite", choices=sorted(SUITES), action="append")
     parser.add_argument("--mode", choices=MODES, action="append")
-    parser.add_argument("--control", action="store_true",
-                        help="run the official instrumentor itself (checks the harness: all pass)")
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="run the official instrumentor itself (checks the harness: all pass)",
+    )
     parser.add_argument("--report", type=Path, help="write every failure and its message here")
     args = parser.parse_args()
     expected = {} if args.control else load_expected()
@@ -136,19 +169,24 @@ def main() -> int:
         for test_id, result in sorted(outcomes.items()):
             outcome = result["outcome"]
             counts[outcome] += 1
-            key = next((k for k in (f"{suite}@{mode} {test_id}", f"{suite} {test_id}")
-                        if k in expected), None)
+            key = next(
+                (k for k in (f"{suite}@{mode} {test_id}", f"{suite} {test_id}") if k in expected),
+                None,
+            )
             if outcome == "failed":
                 report.append(f"{suite}@{mode} {test_id} | {result.get('message', '')}")
                 if key is not None:
                     listed += 1
                 else:
-                    problems.append(f"FAILED, not listed: {suite}@{mode} {test_id}: "
-                                    f"{result.get('message', '')}")
+                    problems.append(
+                        f"FAILED, not listed: {suite}@{mode} {test_id}: {result.get('message', '')}"
+                    )
             elif outcome == "passed" and key is not None:
                 problems.append(f"PASSED, but listed as an expected failure: {key} ({mode} run)")
-        print(f"{suite} ({mode}): {counts['passed']} passed, {counts['failed']} failed "
-              f"({listed} listed), {counts['skipped']} skipped, {seconds:.0f} s")
+        print(
+            f"{suite} ({mode}): {counts['passed']} passed, {counts['failed']} failed "
+            f"({listed} listed), {counts['skipped']} skipped, {seconds:.0f} s"
+        )
         ran = set(outcomes)
         for key in expected:
             name, _, test_id = key.partition(" ")
@@ -162,8 +200,10 @@ def main() -> int:
     for category, _ in expected.values():
         by_category[category] = by_category.get(category, 0) + 1
     print(f"expected failures listed: {len(expected)} {by_category}")
-    print(f"conformance: {'FAILED' if problems else 'ok'}, {len(problems)} problems, "
-          f"{time.monotonic() - started:.0f} s")
+    print(
+        f"conformance: {'FAILED' if problems else 'ok'}, {len(problems)} problems, "
+        f"{time.monotonic() - started:.0f} s"
+    )
     return 1 if problems else 0
 
 

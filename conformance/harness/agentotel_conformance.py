@@ -16,14 +16,17 @@ from importlib.metadata import entry_points
 from typing import Any
 
 SWAPS = {
-    "openai": ("agentotel_openai", "opentelemetry.instrumentation.genai.openai", "OpenAIInstrumentor"),
+    "openai": (
+        "agentotel_openai",
+        "opentelemetry.instrumentation.genai.openai",
+        "OpenAIInstrumentor",
+    ),
     "anthropic": (
         "agentotel_anthropic",
         "opentelemetry.instrumentation.genai.anthropic",
         "AnthropicInstrumentor",
     ),
 }
-
 
 
 def _swap() -> None:

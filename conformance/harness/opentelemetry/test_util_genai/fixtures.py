@@ -81,4 +81,3 @@ def content_capture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
 def weaver_live_check() -> None:
     """The official suites validate against a Weaver live check; this job does not run Weaver."""
     pytest.skip("Weaver live check is not part of agentotel's conformance job")
-

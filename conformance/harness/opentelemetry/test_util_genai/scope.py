@@ -37,12 +37,15 @@ class TelemetryHandlerScopeTest:
             real_init(self, *args, **kwargs)
             built.append(self)
 
-        with mock.patch.object(TelemetryHandler, "__init__", recording_init), instrument(
-            self.instrumentor_class(),
-            tracer_provider=tracer_provider,
-            logger_provider=logger_provider,
-            meter_provider=meter_provider,
-            content_capture="EVENT_ONLY",
+        with (
+            mock.patch.object(TelemetryHandler, "__init__", recording_init),
+            instrument(
+                self.instrumentor_class(),
+                tracer_provider=tracer_provider,
+                logger_provider=logger_provider,
+                meter_provider=meter_provider,
+                content_capture="EVENT_ONLY",
+            ),
         ):
             assert len(built) == 1, f"instrumenting built {len(built)} util-genai handlers"
             with built[0].inference("provider", request_model="model"):
