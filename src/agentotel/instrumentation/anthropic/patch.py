@@ -39,6 +39,7 @@ class _Call:
         "handler",
         "host",
         "inv",
+        "lazy",
         "model",
         "operation",
         "port",
@@ -67,6 +68,8 @@ class _Call:
         self.attrs = attrs
         self.inv: InferenceInvocation | None = None
         self.claimed = False
+        # Content given as one-shot iterators, recorded as the SDK reads it (see extract).
+        self.lazy: dict[str, list[Any]] | None = None
 
     def start(self) -> InferenceInvocation:
         """agentotel's own span for the call."""
@@ -94,9 +97,19 @@ class _Call:
     def _request_content(self, inv: InferenceInvocation) -> None:
         if inv.capture_content:
             body = self.body
-            inv.input_messages = extract.input_messages(body.get("messages"))
-            inv.system_instructions = extract.system_instructions(body.get("system"))
-            inv.tool_definitions = extract.tool_definitions(body.get("tools"))
+            lazy = self.lazy or {}
+            if "messages" not in lazy:
+                inv.input_messages = extract.input_messages(body.get("messages"))
+            if "system" not in lazy:
+                inv.system_instructions = extract.system_instructions(body.get("system"))
+            if "tools" not in lazy:
+                inv.tool_definitions = extract.tool_definitions(body.get("tools"))
+
+    def sent(self, inv: InferenceInvocation) -> None:
+        """The request has been sent (or failed): fill content recorded as the SDK read it."""
+        if self.lazy is not None:
+            lazy, self.lazy = self.lazy, None
+            extract.recorded_content(inv, lazy)
 
 
 # The request being traced in this context; read by the start_api_call_span wrapper.
@@ -166,12 +179,14 @@ def make_request_wrapper(
             if operation is None:
                 return None
             body = getattr(options, "json_data", None)
+            lazy = extract.record_iterators(body) if handler.content_enabled else None
             extra = getattr(options, "extra_json", None)
             if isinstance(body, Mapping) and isinstance(extra, Mapping) and extra:
                 body = {**body, **extra}  # extra_body: sent over the named parameters
             call = _Call(
                 handler, instance, operation, body if isinstance(body, Mapping) else {}, stream
             )
+            call.lazy = lazy
             # In keep mode the SDK's span is adopted when the SDK starts it; without an SDK
             # tracer there will be none, so agentotel's span starts now, as in off mode.
             if mode == native.OFF or getattr(instance, "_tracer", None) is None:
@@ -186,6 +201,7 @@ def make_request_wrapper(
         if inv is None:
             return result
         try:
+            call.sent(inv)
             if call.operation == semconv.OP_CHAT and _is_stream(result):
                 inv.set(semconv.ANTHROPIC_REQUEST_ID, _request_id(result))
                 acc = MessageAccumulator(inv.capture_content)
@@ -209,6 +225,10 @@ def make_request_wrapper(
     def failed(call: _Call, exc: BaseException) -> None:
         inv = _invocation(call)
         if inv is not None:
+            try:
+                call.sent(inv)
+            except Exception as error:
+                _safety.report("anthropic.request_content", error)
             inv.fail(exc)
 
     if is_async:
