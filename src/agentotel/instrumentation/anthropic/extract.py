@@ -337,8 +337,10 @@ def record_iterators(body: Any) -> dict[str, list[Any]] | None:
         if isinstance(value, Iterator):
             seen: list[Any] = []
             body[key] = _recording(value, seen, is_messages)
-        elif is_messages and type(value) in (list, tuple) and any(
-            isinstance(field(m, "content"), Iterator) for m in value
+        elif (
+            is_messages
+            and type(value) in (list, tuple)
+            and any(isinstance(field(m, "content"), Iterator) for m in value)
         ):
             seen = []
             body[key] = list(_recording(iter(value), seen, True))
