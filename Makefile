@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-peers clean
+.PHONY: demo test lint conformance bench bench-peers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,21 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples conformance
+	$(BIN)/ruff format --check src tests benchmarks examples conformance
 	$(BIN)/mypy
+
+# The official GenAI instrumentations' own test suites against agentotel, in a venv
+# of their own (pinned SDKs; see conformance/README.md).
+CONFORMANCE_VENV := .venv-conformance
+$(CONFORMANCE_VENV)/.installed: pyproject.toml conformance/requirements.txt
+	$(PYTHON) -m venv $(CONFORMANCE_VENV)
+	$(CONFORMANCE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CONFORMANCE_VENV)/bin/python -m pip install -q -e '.[openai,anthropic]' -r conformance/requirements.txt
+	touch $@
+
+conformance: $(CONFORMANCE_VENV)/.installed
+	$(CONFORMANCE_VENV)/bin/python conformance/run.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -31,4 +43,4 @@ bench-peers: $(STAMP)
 	$(BIN)/python benchmarks/peers/run.py
 
 clean:
-	rm -rf $(VENV) .agentotel build dist
+	rm -rf $(VENV) $(CONFORMANCE_VENV) .conformance .agentotel build dist

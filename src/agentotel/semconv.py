@@ -45,6 +45,7 @@ PROVIDER_PERPLEXITY: Final = "perplexity"
 GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
 GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
 GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+GEN_AI_CONVERSATION_COMPACTED: Final = "gen_ai.conversation.compacted"
 GEN_AI_OUTPUT_TYPE: Final = "gen_ai.output.type"
 GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
 
@@ -71,6 +72,8 @@ GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
 GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
 GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_tokens"
+GEN_AI_USAGE_AUDIO_INPUT_TOKENS: Final = "gen_ai.usage.audio.input_tokens"
+GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS: Final = "gen_ai.usage.audio.output_tokens"
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
 
 GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
@@ -125,6 +128,8 @@ EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
 OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
 OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
 OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
+OPENAI_API_TYPE: Final = "openai.api.type"
+OPENAI_API_TYPE_RESPONSES: Final = "responses"
 ANTHROPIC_REQUEST_ID: Final = "anthropic.request.id"
 ANTHROPIC_REQUEST_SERVICE_TIER: Final = "anthropic.request.service_tier"
 ANTHROPIC_RESPONSE_SERVICE_TIER: Final = "anthropic.response.service_tier"
@@ -256,6 +261,10 @@ class Names:
     time_to_first_chunk: str
     time_per_output_chunk: str
     cache_creation_input_tokens: str
+    # Per-modality usage (semantic-conventions-genai): experimental names only.
+    audio_input_tokens: str | None
+    audio_output_tokens: str | None
+    conversation_compacted: str | None
     agent_duration: str | None
     tool_duration: str | None
     workflow_duration: str | None
@@ -270,20 +279,29 @@ STABLE = Names(
     time_to_first_chunk="gen_ai.client.operation.time_to_first_chunk",
     time_per_output_chunk="gen_ai.client.operation.time_per_output_chunk",
     cache_creation_input_tokens=GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    audio_input_tokens=None,
+    audio_output_tokens=None,
+    conversation_compacted=None,
     agent_duration=None,
     tool_duration=None,
     workflow_duration=None,
 )
 
+# In step with the official instrumentations of the same release (util-genai 1.3b0):
+# under the opt-in they keep the released client metric names, and so does agentotel,
+# until a release of theirs switches to the pending gen_ai.client.inference.* names.
 EXPERIMENTAL = Names(
     latest_experimental=True,
-    operation_duration="gen_ai.client.inference.duration",
+    operation_duration="gen_ai.client.operation.duration",
     token_usage="gen_ai.client.token.usage",
-    input_token_usage="gen_ai.client.inference.input_tokens",
-    output_token_usage="gen_ai.client.inference.output_tokens",
-    time_to_first_chunk="gen_ai.client.inference.time_to_first_chunk",
-    time_per_output_chunk="gen_ai.client.inference.time_per_output_chunk",
+    input_token_usage=None,
+    output_token_usage=None,
+    time_to_first_chunk="gen_ai.client.operation.time_to_first_chunk",
+    time_per_output_chunk="gen_ai.client.operation.time_per_output_chunk",
     cache_creation_input_tokens=GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+    audio_input_tokens=GEN_AI_USAGE_AUDIO_INPUT_TOKENS,
+    audio_output_tokens=GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS,
+    conversation_compacted=GEN_AI_CONVERSATION_COMPACTED,
     agent_duration="gen_ai.invoke_agent.duration",
     tool_duration="gen_ai.execute_tool.duration",
     workflow_duration="gen_ai.invoke_workflow.duration",

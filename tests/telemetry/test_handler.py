@@ -146,6 +146,23 @@ def test_content_as_event(tracer_provider, meter_provider, span_exporter):  # ty
     assert record.log_record.span_id == span.context.span_id  # type: ignore[union-attr]
 
 
+def test_no_details_event_for_embeddings(tracer_provider, meter_provider, span_exporter):  # type: ignore[no-untyped-def]
+    logs = InMemoryLogRecordExporter()
+    logger_provider = LoggerProvider()
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+    handler = TelemetryHandler(
+        tracer_provider,
+        meter_provider,
+        logger_provider,
+        settings=_config.Settings(content=_config.ContentMode.EVENT_ONLY),
+    )
+    inv = handler.inference("openai", "text-embedding-3-small", semconv.OP_EMBEDDINGS)
+    inv.input_messages = [{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]
+    inv.stop()
+    assert len(span_exporter.get_finished_spans()) == 1
+    assert logs.get_finished_logs() == ()  # the details event describes inference only
+
+
 def test_tool_agent_workflow_spans(tracer_provider, meter_provider, span_exporter):  # type: ignore[no-untyped-def]
     handler = make(tracer_provider, meter_provider, content=_config.ContentMode.SPAN_ONLY)
     with handler.workflow("plan"), handler.agent("researcher", agent_id="a1"):
@@ -192,11 +209,14 @@ def test_experimental_names(tracer_provider, meter_provider, span_exporter, metr
     chat, _agent = span_exporter.get_finished_spans()
     assert chat.attributes[semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] == 7  # type: ignore[index]
     names = set(metric_points(metric_reader))
+    # Inference metrics keep the released names under the opt-in, as the official
+    # instrumentations of the same release do; agent durations exist only under it.
     assert {
-        "gen_ai.client.inference.duration",
+        "gen_ai.client.operation.duration",
         "gen_ai.invoke_agent.duration",
-        "gen_ai.client.inference.input_tokens",
+        "gen_ai.client.token.usage",
     } <= names
+    assert not any(name.startswith("gen_ai.client.inference.") for name in names)
 
 
 def test_internal_error_is_contained_outside_strict_mode(

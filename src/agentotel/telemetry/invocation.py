@@ -74,6 +74,11 @@ class Invocation:
         # Whether extractors should build message content at all (skip the work when not).
         self.capture_content: bool = emitter.content_enabled and span.is_recording()
 
+    @property
+    def names(self) -> semconv.Names:
+        """The name set in force (stable, or experimental under the opt-in)."""
+        return self._emitter.names
+
     # -- context -------------------------------------------------------------
     @property
     def recording(self) -> bool:
@@ -290,7 +295,10 @@ class InferenceInvocation(Invocation):
             emitter.tool_calls.remember(self.tool_call_ids, self.span)
         if emitter.content_enabled:
             try:
-                emitter.content.conversation(self, attrs, event=True)
+                # The details event describes an inference; an embeddings call is not one.
+                emitter.content.conversation(
+                    self, attrs, event=self.operation != semconv.OP_EMBEDDINGS
+                )
             except Exception as exc:  # content failures cost the content, not the span
                 _safety.report("telemetry.content", exc)
 

@@ -2,7 +2,9 @@
 
 The proxy forwards everything to the library's stream object. It ends the
 invocation when the stream is exhausted, raises, is closed, leaves its
-``with`` block, or is garbage-collected unconsumed, whichever comes first. It
+``with`` block, or is garbage-collected unconsumed, whichever comes first.
+An exception the caller's own code raises inside the ``with`` block fails the
+span and, should closing the stream fail too, is the one the caller sees. It
 never holds the span as the current context across iterations, so there is no
 context to detach in a different task or thread.
 """
@@ -43,6 +45,21 @@ def _finish(
         # The span still ends (strict mode re-raises after that).
         abandon(inv, error)
         _safety.report("stream.finish", exc)
+
+
+def _caller_error(exc: Any) -> bool:
+    """An error raised by the caller's code in the ``with`` block (not a cancellation)."""
+    return isinstance(exc, Exception)
+
+
+def _exit(inv: InferenceInvocation, acc: Accumulator, exc: Any) -> None:
+    """End on leaving the ``with`` block: an error the caller's code raised there ended the
+    operation, so the span records it (``error.type``), as the official instrumentations do.
+    An error from the stream itself already ended the span in ``__next__``."""
+    if _caller_error(exc):
+        _finish(inv, acc, exc, "error")
+    else:
+        _finish(inv, acc, None, "closed")
 
 
 def _feed(inv: InferenceInvocation, acc: Accumulator, chunk: Any) -> None:
@@ -93,17 +110,23 @@ class StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
         try:
-            return self.__wrapped__.__exit__(exc_type, exc, tb)
-        finally:
-            # An exception from the stream itself already failed the span in __next__;
-            # one raised by the caller's own code inside the block is not the model's.
-            _finish(self._self_inv, self._self_acc, None, "closed")
+            result = self.__wrapped__.__exit__(exc_type, exc, tb)
+        except BaseException as close_error:
+            if not _caller_error(exc):
+                _finish(self._self_inv, self._self_acc, close_error, "error")
+                raise
+            _finish(self._self_inv, self._self_acc, exc, "error")
+            return False  # the caller's own exception wins over a failure to close
+        _exit(self._self_inv, self._self_acc, exc)
+        return result
 
     def close(self) -> None:
         try:
             self.__wrapped__.close()
-        finally:
-            _finish(self._self_inv, self._self_acc, None, "closed")
+        except BaseException as exc:
+            _finish(self._self_inv, self._self_acc, exc, "error")
+            raise
+        _finish(self._self_inv, self._self_acc, None, "closed")
 
     def __del__(self) -> None:
         _abandoned(self)
@@ -135,15 +158,23 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
         try:
-            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
-        finally:
-            _finish(self._self_inv, self._self_acc, None, "closed")
+            result = await self.__wrapped__.__aexit__(exc_type, exc, tb)
+        except BaseException as close_error:
+            if not _caller_error(exc):
+                _finish(self._self_inv, self._self_acc, close_error, "error")
+                raise
+            _finish(self._self_inv, self._self_acc, exc, "error")
+            return False  # the caller's own exception wins over a failure to close
+        _exit(self._self_inv, self._self_acc, exc)
+        return result
 
     async def close(self) -> None:
         try:
             await self.__wrapped__.close()
-        finally:
-            _finish(self._self_inv, self._self_acc, None, "closed")
+        except BaseException as exc:
+            _finish(self._self_inv, self._self_acc, exc, "error")
+            raise
+        _finish(self._self_inv, self._self_acc, None, "closed")
 
     async def aclose(self) -> None:
         await self.close()

@@ -227,3 +227,50 @@ def test_malformed_content_degrades() -> None:
     ]
     assert extract.system_instructions(42) is None
     assert extract.tool_definitions(None) is None
+
+
+def test_one_shot_iterators_are_captured_as_the_sdk_reads_them(
+    client: anthropic.Anthropic, model: ScriptedModel, span_exporter: Any
+) -> None:
+    """Content given as generators: the SDK alone consumes them, and the span still shows it."""
+    model.add(scripted())
+    consumed: list[str] = []
+
+    def once(name: str, items: list[Any]) -> Any:
+        consumed.append(name)
+        yield from items
+
+    client.messages.create(
+        model=MODEL,
+        max_tokens=100,
+        system=once("system", [{"type": "text", "text": "Be brief."}]),  # type: ignore[arg-type]
+        messages=once(  # type: ignore[arg-type]
+            "messages",
+            [{"role": "user", "content": once("blocks", [{"type": "text", "text": "Hi"}])}],
+        ),
+        tools=once("tools", TOOLS),  # type: ignore[arg-type]
+    )
+    assert sorted(consumed) == ["blocks", "messages", "system", "tools"]  # once each
+    sent = model.requests[-1].body
+    assert sent["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
+    assert sent["tools"] == TOOLS
+    captured = content_of(only_span(span_exporter))
+    assert captured["gen_ai.input.messages"] == [
+        {"role": "user", "parts": [{"type": "text", "content": "Hi"}]}
+    ]
+    assert captured["gen_ai.system_instructions"] == [{"type": "text", "content": "Be brief."}]
+    assert [d["name"] for d in captured["gen_ai.tool.definitions"]] == ["get_weather"]
+
+
+def test_file_backed_blob_data_is_never_read() -> None:
+    import io
+
+    from agentotel.instrumentation.anthropic.extract import content_parts
+
+    block = {
+        "type": "image",
+        "source": {"type": "base64", "media_type": "image/png", "data": io.BytesIO(b"x")},
+    }
+    assert content_parts([block, {"type": "text", "text": "t"}]) == [
+        {"type": "text", "content": "t"}
+    ]

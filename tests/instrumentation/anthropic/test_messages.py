@@ -54,7 +54,7 @@ def test_create_whole_span(
         "anthropic.request.service_tier": "auto",
         "gen_ai.response.id": message.id,
         "gen_ai.response.model": MODEL,
-        "gen_ai.response.finish_reasons": ("end_turn",),
+        "gen_ai.response.finish_reasons": ("stop",),
         # Anthropic's input_tokens excludes the cache; the conventions' total includes it.
         "gen_ai.usage.input_tokens": 45,
         "gen_ai.usage.output_tokens": 4,
@@ -106,7 +106,7 @@ def test_tool_use_and_thinking(
     )
     client.messages.create(model=MODEL, max_tokens=100, messages=USER, tools=TOOLS)  # type: ignore[arg-type]
     attrs = only_span(span_exporter).attributes
-    assert attrs["gen_ai.response.finish_reasons"] == ("tool_use",)
+    assert attrs["gen_ai.response.finish_reasons"] == ("tool_call",)
     assert attrs["gen_ai.usage.reasoning.output_tokens"] == 6
     assert attrs["gen_ai.usage.output_tokens"] == 20
     assert "gen_ai.output.messages" not in attrs  # content is off by default
@@ -125,7 +125,7 @@ def test_parse(client: anthropic.Anthropic, model: ScriptedModel, span_exporter:
     span = only_span(span_exporter)
     assert span.name == f"chat {MODEL}"
     assert span.attributes["gen_ai.output.type"] == "json"
-    assert span.attributes["gen_ai.response.finish_reasons"] == ("end_turn",)
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
 
 
 def test_beta_messages(
@@ -204,7 +204,7 @@ def test_retries_stay_in_one_span(
     assert message.content[0].text == "Second try."
     span = only_span(span_exporter)
     assert span.status.status_code is StatusCode.UNSET
-    assert span.attributes["gen_ai.response.finish_reasons"] == ("end_turn",)
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
 
 
 def test_with_raw_response(

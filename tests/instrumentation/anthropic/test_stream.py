@@ -49,7 +49,7 @@ def test_stream_true_exhausted(
         "anthropic.request.id": attrs["anthropic.request.id"],
         "gen_ai.response.id": message_id,
         "gen_ai.response.model": MODEL,
-        "gen_ai.response.finish_reasons": ("end_turn",),
+        "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 33,
         "gen_ai.usage.output_tokens": 7,
         "gen_ai.usage.cache_read.input_tokens": 20,
@@ -72,7 +72,7 @@ async def test_async_stream_true_exhausted(
     assert kinds[-1] == "message_stop"
     span = only_span(span_exporter)
     assert span.attributes["gen_ai.usage.input_tokens"] == 33
-    assert span.attributes["gen_ai.response.finish_reasons"] == ("end_turn",)
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
     assert "agentotel.stream.ended_by" not in span.attributes
 
 
@@ -129,7 +129,7 @@ def test_helper_text_stream(
     span = only_span(span_exporter)
     assert span.name == f"chat {MODEL}"
     assert span.attributes["gen_ai.request.stream"] is True
-    assert span.attributes["gen_ai.response.finish_reasons"] == ("end_turn",)
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
     assert span.attributes["gen_ai.usage.input_tokens"] == 33
     assert "agentotel.stream.ended_by" not in span.attributes
 
@@ -148,7 +148,7 @@ def test_helper_get_final_message_with_tools(
     assert message.stop_reason == "tool_use"
     span = only_span(span_exporter)
     assert span.attributes["gen_ai.response.id"] == message.id
-    assert span.attributes["gen_ai.response.finish_reasons"] == ("tool_use",)
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("tool_call",)
 
 
 def test_helper_early_exit(

@@ -9,6 +9,7 @@ import pytest
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion
 
+from agentotel import semconv
 from agentotel.instrumentation._read import Lenient, lenient
 from agentotel.instrumentation.openai.extract import chat_response, usage_chat
 
@@ -45,7 +46,9 @@ COMPLETION = {
 
 
 def invocation() -> SimpleNamespace:
-    return SimpleNamespace(attributes={}, capture_content=False)
+    return SimpleNamespace(
+        attributes={}, metric_attributes={}, capture_content=False, names=semconv.STABLE
+    )
 
 
 def read(response: Any) -> dict[str, Any]:
@@ -65,7 +68,9 @@ def test_sdk_models_and_plain_dicts_read_the_same() -> None:
         "output_tokens": 4,
         "cache_read_input_tokens": 3,
         "attributes": {"openai.response.system_fingerprint": "fp_1"},
+        "metric_attributes": {"openai.response.system_fingerprint": "fp_1"},
         "capture_content": False,
+        "names": semconv.STABLE,
     }
     assert read(model) == expected
     assert read(COMPLETION) == expected
@@ -85,7 +90,7 @@ def test_sdk_models_and_plain_dicts_read_the_same() -> None:
 def test_odd_payloads_degrade_to_missing_fields(response: Any) -> None:
     inv = invocation()
     chat_response(inv, response)  # never raises
-    assert set(vars(inv)) - {"attributes", "capture_content"} <= {
+    assert set(vars(inv)) - {"attributes", "metric_attributes", "capture_content", "names"} <= {
         "response_id",
         "response_model",
         "finish_reasons",

@@ -7,7 +7,7 @@ newer block types and malformed payloads all degrade to fewer attributes instead
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from agentotel import semconv
@@ -33,7 +33,7 @@ _OPERATIONS = {
 
 
 def finish_reason(raw: Any) -> str:
-    """An output message's ``finish_reason`` for an Anthropic ``stop_reason``."""
+    """The conventions' finish reason for an Anthropic ``stop_reason``."""
     return _FINISH.get(raw, raw) if isinstance(raw, str) else semconv.FINISH_STOP
 
 
@@ -174,10 +174,11 @@ def content_parts(content: Any) -> list[dict[str, Any]]:
         return [{"type": semconv.PART_TEXT, "content": content}]
     if not isinstance(content, (list, tuple)):
         content = [content]
-    return [_part(block) for block in content]
+    return [part for block in content if (part := _part(block)) is not None]
 
 
-def _part(block: Any) -> dict[str, Any]:
+def _part(block: Any) -> dict[str, Any] | None:
+    """One block's part; ``None`` for a block whose data agentotel must not read."""
     if isinstance(block, str):
         return {"type": semconv.PART_TEXT, "content": block}
     kind = field(block, "type")
@@ -208,20 +209,23 @@ def _result_blocks(result: Any) -> Any:
     """A tool result given as blocks: its text when it is all text, else the parts."""
     if not isinstance(result, (list, tuple)):
         return result
-    parts = [_part(block) for block in result]
+    parts = [part for block in result if (part := _part(block)) is not None]
     if parts and all(p["type"] == semconv.PART_TEXT for p in parts):
         return "".join(p["content"] for p in parts if isinstance(p["content"], str))
     return parts
 
 
-def _source_part(modality: str, source: Any) -> dict[str, Any]:
+def _source_part(modality: str, source: Any) -> dict[str, Any] | None:
     kind = field(source, "type")
     if kind == "base64":
+        data = field(source, "data")
+        if not isinstance(data, str):
+            return None  # a file object or path: the SDK reads it; agentotel never does
         return {
             "type": semconv.PART_BLOB,
             "modality": modality,
             "mime_type": field(source, "media_type"),
-            "content": field(source, "data"),
+            "content": data,
         }
     if kind == "url":
         return {"type": semconv.PART_URI, "modality": modality, "uri": field(source, "url")}
@@ -254,8 +258,9 @@ def usage(
     if uncached is not None:
         inv.input_tokens = uncached + (read or 0) + (created or 0)
     inv.output_tokens = _int(output_tokens)
-    inv.cache_read_input_tokens = read
-    inv.cache_creation_input_tokens = created
+    # A zero count is "no cache use": recorded as absent, as for OpenAI.
+    inv.cache_read_input_tokens = read or None
+    inv.cache_creation_input_tokens = created or None
     inv.reasoning_output_tokens = _int(thinking)
 
 
@@ -278,7 +283,7 @@ def message_response(inv: Any, message: Any) -> None:
     inv.response_model = _str(field(message, "model"))
     stop = field(message, "stop_reason")
     if isinstance(stop, str):
-        inv.finish_reasons = [stop]
+        inv.finish_reasons = [finish_reason(stop)]
     blocks = field(message, "content")
     blocks = blocks if isinstance(blocks, (list, tuple)) else ()
     ids = [
@@ -306,3 +311,66 @@ def count_tokens_response(inv: Any, result: Any) -> None:
     """``count_tokens`` consumes no tokens: the count goes in its own attribute, not in usage."""
     inv.set(semconv.ANTHROPIC_COUNT_TOKENS_INPUT_TOKENS, _int(field(result, "input_tokens")))
     inv.set(semconv.ANTHROPIC_REQUEST_ID, _str(getattr(result, "_request_id", None)))
+
+
+# -- request content the caller gave as one-shot iterators ----------------------------
+
+_LAZY_KEYS = ("messages", "system", "tools")
+
+
+def record_iterators(body: Any) -> dict[str, list[Any]] | None:
+    """Let the SDK's own reading of one-shot iterators in the request record what it read.
+
+    ``messages``, ``system`` or ``tools`` given as an iterator or generator (or a message
+    whose ``content`` is one) cannot be read before the SDK sends them without consuming
+    the caller's iterator. Each is replaced, in the SDK's request body (a dict the SDK
+    built, not the caller's), by a generator that yields the same items and keeps them;
+    the SDK serializes it exactly as it would the original. Returns the lists being
+    filled, keyed like the body, or ``None`` when nothing is one-shot.
+    """
+    if type(body) is not dict:
+        return None
+    recorded: dict[str, list[Any]] | None = None
+    for key in _LAZY_KEYS:
+        value: Any = body.get(key)
+        is_messages = key == "messages"
+        if isinstance(value, Iterator):
+            seen: list[Any] = []
+            body[key] = _recording(value, seen, is_messages)
+        elif (
+            is_messages
+            and type(value) in (list, tuple)
+            and any(isinstance(field(m, "content"), Iterator) for m in value)
+        ):
+            seen = []
+            body[key] = list(_recording(iter(value), seen, True))
+        else:
+            continue
+        if recorded is None:
+            recorded = {}
+        recorded[key] = seen
+    return recorded
+
+
+def _recording(source: Iterator[Any], seen: list[Any], messages: bool) -> Iterator[Any]:
+    for item in source:
+        content = item.get("content") if messages and isinstance(item, Mapping) else None
+        if isinstance(content, Iterator):
+            blocks: list[Any] = []
+            seen.append({**item, "content": blocks})
+            item = {**item, "content": _recording(content, blocks, False)}
+        else:
+            seen.append(item)
+        yield item
+
+
+def recorded_content(inv: Any, recorded: Mapping[str, list[Any]]) -> None:
+    """Fill the content the SDK has now read through :func:`record_iterators`."""
+    if not inv.capture_content:
+        return
+    if "messages" in recorded:
+        inv.input_messages = input_messages(recorded["messages"])
+    if "system" in recorded:
+        inv.system_instructions = system_instructions(recorded["system"])
+    if "tools" in recorded:
+        inv.tool_definitions = tool_definitions(recorded["tools"])

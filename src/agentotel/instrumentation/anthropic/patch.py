@@ -40,6 +40,7 @@ class _Call:
         "handler",
         "host",
         "inv",
+        "lazy",
         "model",
         "operation",
         "port",
@@ -70,6 +71,8 @@ class _Call:
         self.inv: InferenceInvocation | None = None
         self.claimed = False
         self.token: Token[_Call | None] | None = None
+        # Content given as one-shot iterators, recorded as the SDK reads it (see extract).
+        self.lazy: dict[str, list[Any]] | None = None
 
     def start(self) -> InferenceInvocation:
         """agentotel's own span for the call."""
@@ -94,9 +97,20 @@ class _Call:
 
     def _fill_request_content(self, inv: InferenceInvocation) -> None:
         body = self.body
-        inv.input_messages = extract.input_messages(body.get("messages"))
-        inv.system_instructions = extract.system_instructions(body.get("system"))
-        inv.tool_definitions = extract.tool_definitions(body.get("tools"))
+        lazy = self.lazy or {}
+        if "messages" not in lazy:
+            inv.input_messages = extract.input_messages(body.get("messages"))
+        if "system" not in lazy:
+            inv.system_instructions = extract.system_instructions(body.get("system"))
+        if "tools" not in lazy:
+            inv.tool_definitions = extract.tool_definitions(body.get("tools"))
+
+    def sent(self, inv: InferenceInvocation) -> None:
+        """The request has been sent (or failed): fill content recorded as the SDK read it."""
+        if self.lazy is not None:
+            lazy, self.lazy = self.lazy, None
+            with guarded("anthropic.request_content"):
+                extract.recorded_content(inv, lazy)
 
 
 # The request being traced in this context; read by the start_api_call_span wrapper.
@@ -169,9 +183,14 @@ class _RequestHooks(Hooks[_Call]):
         if operation is None:
             return None
         body = getattr(options, "json_data", None)
+        lazy = extract.record_iterators(body) if self.handler.content_enabled else None
+        extra = getattr(options, "extra_json", None)
+        if isinstance(body, Mapping) and isinstance(extra, Mapping) and extra:
+            body = {**body, **extra}  # extra_body: sent over the named parameters
         call = _Call(
             self.handler, instance, operation, body if isinstance(body, Mapping) else {}, stream
         )
+        call.lazy = lazy
         # In keep mode the SDK's span is adopted when the SDK starts it; without an SDK
         # tracer there will be none, so agentotel's span starts now, as in off mode.
         if self.mode == native.OFF or getattr(instance, "_tracer", None) is None:
@@ -195,12 +214,14 @@ class _RequestHooks(Hooks[_Call]):
     def fail(self, call: _Call, exc: BaseException) -> None:
         inv = _invocation(call)
         if inv is not None:
+            call.sent(inv)
             inv.fail(exc)
 
     def finish(self, call: _Call, result: Any) -> Any:
         inv = _invocation(call)
         if inv is None:
             return result
+        call.sent(inv)
         if call.operation == semconv.OP_CHAT and _is_stream(result):
             inv.set(semconv.ANTHROPIC_REQUEST_ID, _request_id(result))
             acc = MessageAccumulator(inv.capture_content)

@@ -90,7 +90,7 @@ class MessageAccumulator:
         inv.response_id = self.id if isinstance(self.id, str) else None
         inv.response_model = self.model if isinstance(self.model, str) else None
         if self.stop_reason is not None:
-            inv.finish_reasons = [self.stop_reason]
+            inv.finish_reasons = [extract.finish_reason(self.stop_reason)]
         ids = [
             b["id"]
             for b in self.blocks.values()

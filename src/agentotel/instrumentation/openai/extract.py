@@ -119,6 +119,10 @@ def chat_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """Request attributes of a chat completion, from the keyword arguments that are given."""
     attrs: dict[str, Any] = {}
     keys = _CHAT_KEYS
+    extra = kwargs.get("extra_body")
+    if isinstance(extra, Mapping) and extra:
+        # The SDK merges extra_body over the named parameters: what it sends is what counts.
+        kwargs = {**kwargs, **extra}
     for key, value in kwargs.items():
         entry = keys.get(key)
         if entry is None:
@@ -170,7 +174,10 @@ def _output_type(fmt: Any) -> str | None:
 
 
 def responses_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    attrs: dict[str, Any] = {}
+    attrs: dict[str, Any] = {semconv.OPENAI_API_TYPE: semconv.OPENAI_API_TYPE_RESPONSES}
+    extra = kwargs.get("extra_body")
+    if isinstance(extra, Mapping) and extra:
+        kwargs = {**kwargs, **extra}
     for key, name in _CHAT_PARAMS[:2]:
         value = kwargs.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -251,15 +258,19 @@ def _chat_response(inv: Any, response: Any) -> None:
     usage = response.usage
     if usage is not None:
         _usage_chat(inv, usage)
-    attrs = inv.attributes
-    value = response.system_fingerprint
-    if isinstance(value, str) and value:
-        attrs[semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = value
-    value = response.service_tier
-    if isinstance(value, str) and value:
-        attrs[semconv.OPENAI_RESPONSE_SERVICE_TIER] = value
+    response_details(inv, response.system_fingerprint, response.service_tier)
     if inv.capture_content:
         inv.output_messages = [chat_output_message(choice) for choice in choices]
+
+
+def response_details(inv: Any, fingerprint: Any, tier: Any) -> None:
+    """The OpenAI response attributes the conventions put on the span and on the metrics."""
+    if isinstance(fingerprint, str) and fingerprint:
+        inv.attributes[semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
+        inv.metric_attributes[semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
+    if isinstance(tier, str) and tier:
+        inv.attributes[semconv.OPENAI_RESPONSE_SERVICE_TIER] = tier
+        inv.metric_attributes[semconv.OPENAI_RESPONSE_SERVICE_TIER] = tier
 
 
 def usage_chat(inv: Any, usage: Any) -> None:
@@ -278,13 +289,25 @@ def _usage_chat(inv: Any, usage: Any) -> None:
     details = usage.prompt_tokens_details
     if details is not None:
         value = details.cached_tokens
-        if type(value) is int and value:
+        if type(value) is int and value > 0:
             inv.cache_read_input_tokens = value
+        # Not fields of every SDK release's model: read leniently.
+        value = getattr(details, "cache_write_tokens", None)
+        if type(value) is int and value > 0:
+            inv.cache_creation_input_tokens = value
+        _audio(inv, inv.names.audio_input_tokens, getattr(details, "audio_tokens", None))
     details = usage.completion_tokens_details
     if details is not None:
         value = details.reasoning_tokens
-        if type(value) is int and value:
+        if type(value) is int and value > 0:
             inv.reasoning_output_tokens = value
+        _audio(inv, inv.names.audio_output_tokens, getattr(details, "audio_tokens", None))
+
+
+def _audio(inv: Any, name: str | None, value: Any) -> None:
+    """Audio token counts exist under experimental names alone (``None`` when not opted in)."""
+    if name is not None and type(value) is int and value > 0:
+        inv.set(name, value)
 
 
 def usage_responses(inv: Any, usage: Any) -> None:
@@ -300,6 +323,32 @@ def usage_responses(inv: Any, usage: Any) -> None:
         inv.reasoning_output_tokens = reasoning
 
 
+# Output items that hand control back to the application to run a tool (server-side
+# tools such as web_search_call run inside the API and do not end the turn).
+_CLIENT_TOOL_CALLS = frozenset(
+    {
+        "function_call",
+        "custom_tool_call",
+        "computer_call",
+        "local_shell_call",
+        "shell_call",
+        "apply_patch_call",
+    }
+)
+
+
+def compacted(inv: Any, items: Any) -> None:
+    """Mark the conversation compacted when ``items`` holds a ``compaction`` item.
+
+    ``gen_ai.conversation.compacted`` is an experimental name: recorded under the opt-in only.
+    """
+    name = inv.names.conversation_compacted
+    if name is None or not isinstance(items, (list, tuple)):
+        return
+    if any(field(item, "type") == "compaction" for item in items):
+        inv.set(name, True)
+
+
 def responses_response(inv: Any, response: Any) -> None:
     """Fill an invocation from a Responses API ``Response``."""
     inv.response_id = _str(field(response, "id"))
@@ -312,7 +361,9 @@ def responses_response(inv: Any, response: Any) -> None:
     ]
     if call_ids:
         inv.tool_call_ids = call_ids
-    reason = responses_finish_reason(response, bool(call_ids))
+    compacted(inv, output)
+    has_calls = bool(call_ids) or any(field(item, "type") in _CLIENT_TOOL_CALLS for item in output)
+    reason = responses_finish_reason(response, has_calls)
     inv.finish_reasons = [reason]
     usage_responses(inv, field(response, "usage"))
     inv.set(semconv.OPENAI_RESPONSE_SERVICE_TIER, _str(field(response, "service_tier")))

@@ -70,6 +70,7 @@ def _start_responses(
 ) -> InferenceInvocation:
     attrs = extract.responses_request_attributes(kwargs)
     inv = _inference(handler, instance, kwargs, ctx, semconv.OP_CHAT, attrs)
+    extract.compacted(inv, kwargs.get("input"))
     if inv.capture_content:
         with guarded("openai.request_content"):
             inv.input_messages, inv.system_instructions = extract.responses_input(kwargs)

@@ -78,8 +78,7 @@ class ChatAccumulator:
     def finish(self, inv: InferenceInvocation) -> None:
         inv.response_id = self.id if isinstance(self.id, str) else None
         inv.response_model = self.model if isinstance(self.model, str) else None
-        inv.set(semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, self.fingerprint or None)
-        inv.set(semconv.OPENAI_RESPONSE_SERVICE_TIER, self.tier or None)
+        extract.response_details(inv, self.fingerprint, self.tier)
         if self.reasons:
             inv.finish_reasons = [self.reasons[i] for i in sorted(self.reasons)]
         ids = [c["id"] for c in self.calls.values() if isinstance(c["id"], str)]
@@ -115,16 +114,21 @@ class ChatAccumulator:
 _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
+_ITEM_EVENTS = frozenset({"response.output_item.added", "response.output_item.done"})
+
+
 class ResponsesAccumulator:
     """Responses API events: the final event carries the whole response."""
 
-    __slots__ = ("capture", "final", "id", "model")
+    __slots__ = ("capture", "compaction", "final", "id", "model")
 
     def __init__(self, capture: bool) -> None:
         self.capture = capture
         self.final: Any = None
         self.id: str | None = None
         self.model: str | None = None
+        # A compaction item streamed before the stream was cut short (no final response).
+        self.compaction: list[Any] = []
 
     def feed(self, event: Any) -> None:
         kind = field(event, "type")
@@ -134,8 +138,13 @@ class ResponsesAccumulator:
             response = field(event, "response")
             self.id = field(response, "id")
             self.model = field(response, "model")
+        elif kind in _ITEM_EVENTS and not self.compaction:
+            item = field(event, "item")
+            if field(item, "type") == "compaction":
+                self.compaction.append(item)
 
     def finish(self, inv: InferenceInvocation) -> None:
+        extract.compacted(inv, self.compaction)
         if self.final is not None:
             extract.responses_response(inv, self.final)
             if field(self.final, "status") == "failed":
