@@ -14,4 +14,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "mcp": ("agentotel.instrumentation.mcp:MCPInstrumentor", "mcp"),
     "threading": ("agentotel.instrumentation.threading:ThreadingInstrumentor", "concurrent"),
     "pydantic_ai": ("agentotel.instrumentation.pydantic_ai:PydanticAIInstrumentor", "pydantic_ai"),
+    "openai_agents": (
+        "agentotel.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
+        "agents",
+    ),
 }
