@@ -111,9 +111,7 @@ async def refuse_output(ctx: Any, agent: Any, output: Any) -> GuardrailFunctionO
 async def test_input_guardrail_tripwire(
     make_model: Any, span_exporter: Any, ends: Any, model_kind: str
 ) -> None:
-    agent = Agent(
-        name="solo", input_guardrails=[allow_input, refuse_input], model=make_model()
-    )
+    agent = Agent(name="solo", input_guardrails=[allow_input, refuse_input], model=make_model())
     with pytest.raises(InputGuardrailTripwireTriggered):
         await Runner.run(agent, "go")
     get = by_name(span_exporter.get_finished_spans())

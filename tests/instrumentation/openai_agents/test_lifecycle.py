@@ -152,3 +152,23 @@ print("patched")
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "patched"
+
+
+def test_example_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "openai_agents_run.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert out.stdout.splitlines()[-8:] == [
+        "invoke_workflow Agent workflow",
+        "  invoke_agent weather",
+        "    chat gpt-4o",
+        "    execute_tool get_weather",
+        "    chat gpt-4o",
+        "  invoke_agent writer",
+        "    chat gpt-4o",
+        "spans for 3 model requests: 3 chat spans",
+    ]

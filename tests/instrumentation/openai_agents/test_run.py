@@ -98,9 +98,7 @@ def test_run_sync(agents: Any, span_exporter: Any, ends: Any, model_kind: str) -
     ends.assert_all_ended_once()
 
 
-async def test_workflow_name_and_session(
-    agents: Any, span_exporter: Any, model_kind: str
-) -> None:
+async def test_workflow_name_and_session(agents: Any, span_exporter: Any, model_kind: str) -> None:
     from agents import RunConfig, SQLiteSession
 
     triage, _ = agents

@@ -78,7 +78,9 @@ def _end_run(run: scope.RunScope, error: BaseException | None, result: Any = Non
 
 
 def _run_wrapper(handler: TelemetryHandler) -> Wrapper:
-    async def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    async def wrapper(
+        wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         run = _start_run(handler, *_run_args(args, kwargs), kwargs)
         if run is None:
             return await wrapped(*args, **kwargs)
@@ -230,7 +232,9 @@ def _count_usage(inv: InferenceInvocation) -> None:
 
 
 def _get_response_wrapper(handler: TelemetryHandler) -> Wrapper:
-    async def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    async def wrapper(
+        wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         inv = _start_chat(handler, instance, args, kwargs, stream=False)
         if inv is None:
             return await wrapped(*args, **kwargs)
@@ -358,4 +362,3 @@ def patches(handler: TelemetryHandler) -> list[tuple[str, str, Wrapper]]:
         out.append((module, f"{cls}.stream_response", _stream_response_wrapper(handler)))
         out.append((module, f"{cls}._fetch_response", _fetch_response_wrapper))
     return out
-

@@ -123,7 +123,9 @@ class AgentotelProcessor(TracingProcessor):
         return None
 
 
-def _end(inv: Any, escaping: BaseException | None, error: BaseException | None, span_error: Any) -> None:
+def _end(
+    inv: Any, escaping: BaseException | None, error: BaseException | None, span_error: Any
+) -> None:
     if escaping is not None:
         inv.fail(escaping)
     elif error is not None:
