@@ -22,6 +22,7 @@ from opentelemetry.metrics import Histogram, MeterProvider, get_meter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
 from agentotel import _safety, semconv
+from agentotel.instrumentation._owner import reported_tool_call
 from agentotel.telemetry import error_type_of
 from agentotel.version import __version__
 
@@ -150,7 +151,8 @@ class MCPTelemetry:
         attrs: dict[str, Any] = dict(attributes) if attributes else {}
         attrs[semconv.MCP_METHOD_NAME] = method
         if method == semconv.MCP_METHOD_TOOLS_CALL:
-            attrs[semconv.GEN_AI_OPERATION_NAME] = semconv.OP_EXECUTE_TOOL
+            if kind is not SpanKind.CLIENT or not reported_tool_call(parent):
+                attrs[semconv.GEN_AI_OPERATION_NAME] = semconv.OP_EXECUTE_TOOL
             if target:
                 attrs[semconv.GEN_AI_TOOL_NAME] = target
         elif method == semconv.MCP_METHOD_PROMPTS_GET and target:

@@ -16,6 +16,7 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from agentotel import semconv
+from agentotel.instrumentation._owner import tool_span_context
 from agentotel.telemetry import AgentInvocation, Invocation, ToolInvocation
 from agentotel.telemetry import context as _context
 
@@ -70,7 +71,9 @@ def enter_agent(record: Record) -> Any:
 
 
 def enter_tool(record: Record) -> Any:
-    return enter(record.inv, _TOOL, record)
+    ctx = trace.set_span_in_context(record.inv.span)
+    ctx = otel_context.set_value(_TOOL, record, tool_span_context(ctx, record.inv.span))
+    return _context.attach(ctx)
 
 
 def current_run() -> RunScope | None:
