@@ -20,6 +20,7 @@ SDKS = (
     "opentelemetry-sdk==1.45.2",
     "opentelemetry-exporter-otlp-proto-http==1.45.2",
     "opentelemetry-proto==1.45.2",
+    "openai-agents==0.25.0",
 )
 """Installed in every venv, the uninstrumented baseline included."""
 
@@ -59,6 +60,7 @@ PEERS: dict[str, Peer] = {
                 "opentelemetry-instrumentation-openai==0.62.4",
                 "opentelemetry-instrumentation-anthropic==0.62.4",
                 "opentelemetry-instrumentation-langchain==0.62.4",
+                "opentelemetry-instrumentation-openai-agents==0.62.4",
             ),
             in_process=False,
             notes=("uninstrument() leaves the openai wrappers in place: fresh processes",),
@@ -70,6 +72,7 @@ PEERS: dict[str, Peer] = {
                 "openinference-instrumentation-openai==0.1.66",
                 "openinference-instrumentation-anthropic==3.1.0",
                 "openinference-instrumentation-langchain==0.1.80",
+                "openinference-instrumentation-openai-agents==2.6.0",
             ),
         ),
         Peer(
@@ -79,6 +82,7 @@ PEERS: dict[str, Peer] = {
                 "opentelemetry-instrumentation-genai-openai==1.3b0",
                 "opentelemetry-instrumentation-genai-anthropic==1.3b0",
                 "opentelemetry-instrumentation-genai-langchain==1.3b0",
+                "opentelemetry-instrumentation-genai-openai-agents==1.3b0",
             ),
         ),
         Peer(
@@ -88,6 +92,7 @@ PEERS: dict[str, Peer] = {
                 "traceai-openai==0.1.10",
                 "traceai-anthropic==0.1.10",
                 "traceai-langchain==0.2.0",
+                "traceai-openai-agents==0.1.6",
             ),
         ),
         Peer(

@@ -38,6 +38,7 @@ KEY_PACKAGES = (
     "langchain-openai",
     "opentelemetry-sdk",
     "opentelemetry-exporter-otlp-proto-http",
+    "openai-agents",
 )
 PEER_PACKAGES = {
     "agentotel": ("agentotel",),
@@ -45,22 +46,26 @@ PEER_PACKAGES = {
         "opentelemetry-instrumentation-openai",
         "opentelemetry-instrumentation-anthropic",
         "opentelemetry-instrumentation-langchain",
+        "opentelemetry-instrumentation-openai-agents",
     ),
     "openinference": (
         "openinference-instrumentation-openai",
         "openinference-instrumentation-anthropic",
         "openinference-instrumentation-langchain",
+        "openinference-instrumentation-openai-agents",
     ),
     "otel_genai": (
         "opentelemetry-instrumentation-genai-openai",
         "opentelemetry-instrumentation-genai-anthropic",
         "opentelemetry-instrumentation-genai-langchain",
+        "opentelemetry-instrumentation-genai-openai-agents",
         "opentelemetry-util-genai",
     ),
     "traceai": (
         "traceai-openai",
         "traceai-anthropic",
         "traceai-langchain",
+        "traceai-openai-agents",
         "fi-instrumentation-otel",
     ),
     "logfire": ("logfire",),

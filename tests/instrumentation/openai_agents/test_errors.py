@@ -139,3 +139,26 @@ async def test_output_guardrail_tripwire(
     expected = "agents.OutputGuardrailTripwireTriggered"
     assert _error(get("invoke_workflow Agent workflow")) == expected
     ends.assert_all_ended_once()
+
+
+@pytest.mark.parametrize("script", [[Reply(tool_calls=[ToolCall("fatal", {}, id="call_f")])]])
+async def test_tool_error_that_ends_the_run(
+    make_model: Any, span_exporter: Any, ends: Any, model_kind: str
+) -> None:
+    from agents import UserError, function_tool
+
+    @function_tool(failure_error_function=None)
+    def fatal() -> str:
+        """Fails, and the SDK lets the failure end the run."""
+        raise KeyError("gone")
+
+    agent = Agent(name="solo", tools=[fatal], model=make_model())
+    with pytest.raises((KeyError, UserError)) as raised:
+        await Runner.run(agent, "go")
+    get = by_name(span_exporter.get_finished_spans())
+    tool = get("execute_tool fatal")
+    assert _error(tool) == "KeyError"
+    assert tool.attributes[semconv.GEN_AI_TOOL_CALL_ID] == "call_f"
+    root_error = _error(get("invoke_workflow Agent workflow"))
+    assert root_error is not None and root_error.endswith(type(raised.value).__name__)
+    ends.assert_all_ended_once()

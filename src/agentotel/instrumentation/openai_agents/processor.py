@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from agents.exceptions import AgentsException
 from agents.tracing import (
     AgentSpanData,
     FunctionSpanData,
@@ -90,6 +91,8 @@ class AgentotelProcessor(TracingProcessor):
         # is the operation's failure (or, if it is a cancellation, its interruption).
         escaping = sys.exc_info()[1]
         inv = record.inv
+        if isinstance(inv, ToolInvocation):
+            escaping = _tool_error(escaping)
         try:
             data = span.span_data
             if isinstance(data, GuardrailSpanData):
@@ -121,6 +124,13 @@ class AgentotelProcessor(TracingProcessor):
 
     def force_flush(self) -> None:
         return None
+
+
+def _tool_error(error: BaseException | None) -> BaseException | None:
+    """The tool's own exception, not the SDK's ``UserError`` wrapped around it."""
+    if isinstance(error, AgentsException) and isinstance(error.__cause__, Exception):
+        return error.__cause__
+    return error
 
 
 def _end(
