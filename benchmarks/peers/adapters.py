@@ -27,21 +27,34 @@ INSTRUMENTORS: dict[str, dict[str, tuple[str, str]]] = {
         "openai": ("opentelemetry.instrumentation.openai", "OpenAIInstrumentor"),
         "anthropic": ("opentelemetry.instrumentation.anthropic", "AnthropicInstrumentor"),
         "langchain": ("opentelemetry.instrumentation.langchain", "LangchainInstrumentor"),
+        "openai_agents": (
+            "opentelemetry.instrumentation.openai_agents",
+            "OpenAIAgentsInstrumentor",
+        ),
     },
     "openinference": {
         "openai": ("openinference.instrumentation.openai", "OpenAIInstrumentor"),
         "anthropic": ("openinference.instrumentation.anthropic", "AnthropicInstrumentor"),
         "langchain": ("openinference.instrumentation.langchain", "LangChainInstrumentor"),
+        "openai_agents": (
+            "openinference.instrumentation.openai_agents",
+            "OpenAIAgentsInstrumentor",
+        ),
     },
     "otel_genai": {
         "openai": ("opentelemetry.instrumentation.genai.openai", "OpenAIInstrumentor"),
         "anthropic": ("opentelemetry.instrumentation.genai.anthropic", "AnthropicInstrumentor"),
         "langchain": ("opentelemetry.instrumentation.genai.langchain", "LangChainInstrumentor"),
+        "openai_agents": (
+            "opentelemetry.instrumentation.genai.openai_agents",
+            "OpenAIAgentsInstrumentor",
+        ),
     },
     "traceai": {
         "openai": ("traceai_openai", "OpenAIInstrumentor"),
         "anthropic": ("traceai_anthropic", "AnthropicInstrumentor"),
         "langchain": ("traceai_langchain", "LangChainInstrumentor"),
+        "openai_agents": ("traceai_openai_agents", "OpenAIAgentsInstrumentor"),
     },
     "openlit": {
         "openai": ("openlit.instrumentation.openai", "OpenAIInstrumentor"),
@@ -55,6 +68,7 @@ LIBRARY = {
     "openai_stream": "openai",
     "anthropic_messages": "anthropic",
     "langchain_agent": "langchain",
+    "openai_agents": "openai_agents",
 }
 
 
