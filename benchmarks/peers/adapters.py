@@ -31,12 +31,20 @@ INSTRUMENTORS: dict[str, dict[str, tuple[str, str]]] = {
             "opentelemetry.instrumentation.google_generativeai",
             "GoogleGenerativeAiInstrumentor",
         ),
+        "openai_agents": (
+            "opentelemetry.instrumentation.openai_agents",
+            "OpenAIAgentsInstrumentor",
+        ),
     },
     "openinference": {
         "openai": ("openinference.instrumentation.openai", "OpenAIInstrumentor"),
         "anthropic": ("openinference.instrumentation.anthropic", "AnthropicInstrumentor"),
         "langchain": ("openinference.instrumentation.langchain", "LangChainInstrumentor"),
         "google_genai": ("openinference.instrumentation.google_genai", "GoogleGenAIInstrumentor"),
+        "openai_agents": (
+            "openinference.instrumentation.openai_agents",
+            "OpenAIAgentsInstrumentor",
+        ),
     },
     "otel_genai": {
         "openai": ("opentelemetry.instrumentation.genai.openai", "OpenAIInstrumentor"),
@@ -46,12 +54,17 @@ INSTRUMENTORS: dict[str, dict[str, tuple[str, str]]] = {
             "opentelemetry.instrumentation.google_genai",
             "GoogleGenAiSdkInstrumentor",
         ),
+        "openai_agents": (
+            "opentelemetry.instrumentation.genai.openai_agents",
+            "OpenAIAgentsInstrumentor",
+        ),
     },
     "traceai": {
         "openai": ("traceai_openai", "OpenAIInstrumentor"),
         "anthropic": ("traceai_anthropic", "AnthropicInstrumentor"),
         "langchain": ("traceai_langchain", "LangChainInstrumentor"),
         "google_genai": ("traceai_google_genai", "GoogleGenAIInstrumentor"),
+        "openai_agents": ("traceai_openai_agents", "OpenAIAgentsInstrumentor"),
     },
     "openlit": {
         "openai": ("openlit.instrumentation.openai", "OpenAIInstrumentor"),
@@ -66,6 +79,7 @@ LIBRARY = {
     "anthropic_messages": "anthropic",
     "langchain_agent": "langchain",
     "google_genai_generate": "google_genai",
+    "openai_agents": "openai_agents",
 }
 
 EXTRA_KWARGS: dict[tuple[str, str], dict[str, Any]] = {

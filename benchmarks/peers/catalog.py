@@ -21,6 +21,7 @@ SDKS = (
     "opentelemetry-sdk==1.45.2",
     "opentelemetry-exporter-otlp-proto-http==1.45.2",
     "opentelemetry-proto==1.45.2",
+    "openai-agents==0.25.0",
 )
 """Installed in every venv, the uninstrumented baseline included."""
 
@@ -61,6 +62,7 @@ PEERS: dict[str, Peer] = {
                 "opentelemetry-instrumentation-anthropic==0.62.4",
                 "opentelemetry-instrumentation-langchain==0.62.4",
                 "opentelemetry-instrumentation-google-generativeai==0.62.4",
+                "opentelemetry-instrumentation-openai-agents==0.62.4",
             ),
             in_process=False,
             notes=("uninstrument() leaves the openai wrappers in place: fresh processes",),
@@ -73,6 +75,7 @@ PEERS: dict[str, Peer] = {
                 "openinference-instrumentation-anthropic==3.1.0",
                 "openinference-instrumentation-langchain==0.1.80",
                 "openinference-instrumentation-google-genai==1.4.14",
+                "openinference-instrumentation-openai-agents==2.6.0",
             ),
         ),
         Peer(
@@ -83,6 +86,7 @@ PEERS: dict[str, Peer] = {
                 "opentelemetry-instrumentation-genai-anthropic==1.3b0",
                 "opentelemetry-instrumentation-genai-langchain==1.3b0",
                 "opentelemetry-instrumentation-google-genai==1.3b0",
+                "opentelemetry-instrumentation-genai-openai-agents==1.3b0",
             ),
             notes=(
                 "opentelemetry-instrumentation-google-genai 1.3b0 declares google-genai<3; "
@@ -97,6 +101,7 @@ PEERS: dict[str, Peer] = {
                 "traceai-anthropic==0.1.10",
                 "traceai-langchain==0.2.0",
                 "traceai-google-genai==0.1.2",
+                "traceai-openai-agents==0.1.6",
             ),
         ),
         Peer(

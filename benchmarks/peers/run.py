@@ -39,6 +39,7 @@ KEY_PACKAGES = (
     "google-genai",
     "opentelemetry-sdk",
     "opentelemetry-exporter-otlp-proto-http",
+    "openai-agents",
 )
 PEER_PACKAGES = {
     "agentotel": ("agentotel",),
@@ -47,18 +48,21 @@ PEER_PACKAGES = {
         "opentelemetry-instrumentation-anthropic",
         "opentelemetry-instrumentation-langchain",
         "opentelemetry-instrumentation-google-generativeai",
+        "opentelemetry-instrumentation-openai-agents",
     ),
     "openinference": (
         "openinference-instrumentation-openai",
         "openinference-instrumentation-anthropic",
         "openinference-instrumentation-langchain",
         "openinference-instrumentation-google-genai",
+        "openinference-instrumentation-openai-agents",
     ),
     "otel_genai": (
         "opentelemetry-instrumentation-genai-openai",
         "opentelemetry-instrumentation-genai-anthropic",
         "opentelemetry-instrumentation-genai-langchain",
         "opentelemetry-instrumentation-google-genai",
+        "opentelemetry-instrumentation-genai-openai-agents",
         "opentelemetry-util-genai",
     ),
     "traceai": (
@@ -66,6 +70,7 @@ PEER_PACKAGES = {
         "traceai-anthropic",
         "traceai-langchain",
         "traceai-google-genai",
+        "traceai-openai-agents",
         "fi-instrumentation-otel",
     ),
     "logfire": ("logfire",),

@@ -19,6 +19,7 @@ WORKLOADS = (
     "anthropic_messages",
     "langchain_agent",
     "google_genai_generate",
+    "openai_agents",
 )
 """Workload names, in report order."""
 
@@ -266,6 +267,64 @@ def google_genai_generate() -> Call:
         return client.models.generate_content(
             model=GEMINI_MODEL, contents="What is the capital of France?", config=config
         )
+HANDOFF_BODY = _chat_completion(
+    {
+        "role": "assistant",
+        "content": None,
+        "refusal": None,
+        "tool_calls": [
+            {
+                "id": "call_bench_2",
+                "type": "function",
+                "function": {"name": "transfer_to_writer", "arguments": "{}"},
+            }
+        ],
+    },
+    "tool_calls",
+)
+
+
+def agents_handler(request: httpx2.Request) -> httpx2.Response:
+    """The Agents SDK run: a tool call, then a handoff, then the second agent's answer."""
+    results = request.content.replace(b" ", b"").count(b'"role":"tool"')
+    body = (TOOL_CALL_BODY, HANDOFF_BODY)[results] if results < 2 else FINAL_BODY
+    return httpx2.Response(200, headers=_JSON, content=body)
+
+
+def openai_agents() -> Call:
+    """One OpenAI Agents SDK run (``Runner.run_sync``) on the chat-completions model: the
+    first agent calls a tool, then hands off to a second agent, which answers (3 model calls).
+
+    The SDK's own trace processors (by default an upload to OpenAI) are removed for every
+    peer alike; peers that hook the SDK's tracing add theirs when they instrument.
+    """
+    import openai
+    from agents import Agent, OpenAIChatCompletionsModel, Runner, function_tool
+    from agents.tracing import set_trace_processors
+
+    set_trace_processors([])
+
+    @function_tool
+    def get_weather(city: str) -> str:
+        """Return the weather for a city."""
+        return f"Sunny, 21 C in {city}."
+
+    http = httpx2.AsyncClient(transport=httpx2.MockTransport(agents_handler))
+    client = openai.AsyncOpenAI(
+        api_key="sk-bench", base_url="http://mock.invalid/v1", http_client=http, max_retries=0
+    )
+    model = OpenAIChatCompletionsModel(model=MODEL, openai_client=client)
+    writer = Agent(name="writer", instructions="Answer in one sentence.", model=model)
+    weather = Agent(
+        name="weather",
+        instructions="Look the weather up, then hand off.",
+        tools=[get_weather],
+        handoffs=[writer],
+        model=model,
+    )
+
+    def call() -> object:
+        return Runner.run_sync(weather, "What is the weather in Paris?").final_output
 
     return call
 
@@ -276,6 +335,7 @@ BUILDERS: dict[str, Callable[[], Call]] = {
     "anthropic_messages": anthropic_messages,
     "langchain_agent": langchain_agent,
     "google_genai_generate": google_genai_generate,
+    "openai_agents": openai_agents,
 }
 
 SDK_MODULES: dict[str, tuple[str, ...]] = {
@@ -284,6 +344,7 @@ SDK_MODULES: dict[str, tuple[str, ...]] = {
     "anthropic_messages": ("anthropic",),
     "langchain_agent": ("openai", "langchain_openai", "langchain.agents", "langchain_core.tools"),
     "google_genai_generate": ("google.genai",),
+    "openai_agents": ("openai", "agents"),
 }
 """Modules each workload imports, loaded before the instrumentation so its import time is alone."""
 

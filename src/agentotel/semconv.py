@@ -186,6 +186,10 @@ AGENTOTEL_CONTENT_TRUNCATED: Final = "agentotel.content.truncated"
 AGENTOTEL_STREAM_ENDED_BY: Final = "agentotel.stream.ended_by"
 AGENTOTEL_STORE_SANITIZED: Final = "agentotel.store.sanitized"
 """Set by the local store on a span it had to repair to record: the fields it changed."""
+AGENTOTEL_GUARDRAIL_NAME: Final = "agentotel.guardrail.name"
+AGENTOTEL_GUARDRAIL_TRIGGERED: Final = "agentotel.guardrail.triggered"
+AGENTOTEL_HANDOFF_FROM_AGENT: Final = "agentotel.handoff.from_agent"
+AGENTOTEL_HANDOFF_TO_AGENT: Final = "agentotel.handoff.to_agent"
 
 # --- SDK self-observability (export pipeline; otel.* conventions) -------------
 OTEL_SDK_PROCESSOR_SPAN_PROCESSED: Final = "otel.sdk.processor.span.processed"

@@ -18,4 +18,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "agentotel.instrumentation.google_genai:GoogleGenAIInstrumentor",
         "google.genai",
     ),
+    "openai_agents": (
+        "agentotel.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
+        "agents",
+    ),
 }

@@ -12,8 +12,10 @@ instrumentation is silenced.
 from __future__ import annotations
 
 from contextvars import ContextVar, Token
+from typing import Any
 
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
+from opentelemetry import trace
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context, create_key, set_value
 
 from agentotel.telemetry.context import current
 
@@ -51,3 +53,21 @@ def call_context(marker: str) -> Context | None:
     if _sdk_call.get():
         return None
     return ctx
+
+
+# A framework's ``execute_tool`` span, current while the framework runs the tool. An MCP
+# ``tools/call`` made directly beneath it is that tool's transport: the MCP instrumentor
+# then leaves ``gen_ai.operation.name`` off its span, so each tool call counts once.
+_TOOL_SPAN = create_key("agentotel-framework-tool-span")
+
+
+def tool_span_context(ctx: Context, span: Any) -> Context:
+    """``ctx`` marked with ``span`` as the framework's span for the tool being run."""
+    return set_value(_TOOL_SPAN, span, ctx)
+
+
+def reported_tool_call(ctx: Context | None = None) -> bool:
+    """True when the current span (in ``ctx``) is a framework's ``execute_tool`` span."""
+    ctx = ctx if ctx is not None else current()
+    span = ctx.get(_TOOL_SPAN)
+    return span is not None and span is trace.get_current_span(ctx)

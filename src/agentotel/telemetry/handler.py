@@ -217,10 +217,18 @@ class TelemetryHandler:
         resource_uri: str | None = None,
         parent: Context | None = None,
         attributes: Mapping[str, Any] | None = None,
+        tool_operation: bool = True,
     ) -> McpOperation:
         """Start an MCP request: CLIENT on the side that sends it, SERVER on the side that answers."""
         attrs = mcp.start_attributes(
-            method, target, request_id, protocol_version, session_id, resource_uri, attributes
+            method,
+            target,
+            request_id,
+            protocol_version,
+            session_id,
+            resource_uri,
+            attributes,
+            tool_operation,
         )
         span = self.tracer.start_span(
             mcp.span_name(method, target), context=parent, kind=kind, attributes=attrs

@@ -40,12 +40,18 @@ def start_attributes(
     session_id: str | None,
     resource_uri: str | None,
     attributes: Any,
+    tool_operation: bool = True,
 ) -> dict[str, Any]:
-    """The span's attributes known when the request starts."""
+    """The span's attributes known when the request starts.
+
+    ``tool_operation`` False leaves ``gen_ai.operation.name`` off a ``tools/call`` span
+    whose tool call a framework's ``execute_tool`` span already reports (counted once).
+    """
     attrs: dict[str, Any] = dict(attributes) if attributes else {}
     attrs[semconv.MCP_METHOD_NAME] = method
     if method == semconv.MCP_METHOD_TOOLS_CALL:
-        attrs[semconv.GEN_AI_OPERATION_NAME] = semconv.OP_EXECUTE_TOOL
+        if tool_operation:
+            attrs[semconv.GEN_AI_OPERATION_NAME] = semconv.OP_EXECUTE_TOOL
         if target:
             attrs[semconv.GEN_AI_TOOL_NAME] = target
     elif method == semconv.MCP_METHOD_PROMPTS_GET and target:

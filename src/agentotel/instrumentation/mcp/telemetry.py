@@ -21,6 +21,7 @@ from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import Span, SpanKind, TracerProvider
 
 from agentotel import _config, semconv
+from agentotel.instrumentation._owner import reported_tool_call
 from agentotel.telemetry import TelemetryHandler, secrets
 from agentotel.telemetry.mcp import McpOperation
 
@@ -70,7 +71,17 @@ class MCPTelemetry:
         )
 
     def start(self, kind: SpanKind, method: str, *args: Any, **kwargs: Any) -> Operation:
-        """Start a CLIENT (sender) or SERVER (receiver) operation: :meth:`TelemetryHandler.mcp`."""
+        """Start a CLIENT (sender) or SERVER (receiver) operation: :meth:`TelemetryHandler.mcp`.
+
+        A ``tools/call`` sent under a framework's ``execute_tool`` span (an agent SDK's MCP
+        tool) is that tool call already: the MCP span then does not count it again.
+        """
+        if (
+            kind is SpanKind.CLIENT
+            and method == semconv.MCP_METHOD_TOOLS_CALL
+            and reported_tool_call(kwargs.get("parent"))
+        ):
+            kwargs["tool_operation"] = False
         return self.handler.mcp(kind, method, *args, **kwargs)
 
     @contextmanager
