@@ -267,6 +267,10 @@ def google_genai_generate() -> Call:
         return client.models.generate_content(
             model=GEMINI_MODEL, contents="What is the capital of France?", config=config
         )
+
+    return call
+
+
 HANDOFF_BODY = _chat_completion(
     {
         "role": "assistant",
