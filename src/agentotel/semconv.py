@@ -126,6 +126,9 @@ ANTHROPIC_REQUEST_ID: Final = "anthropic.request.id"
 ANTHROPIC_REQUEST_SERVICE_TIER: Final = "anthropic.request.service_tier"
 ANTHROPIC_RESPONSE_SERVICE_TIER: Final = "anthropic.response.service_tier"
 ANTHROPIC_COUNT_TOKENS_INPUT_TOKENS: Final = "anthropic.message.count_tokens.input_tokens"
+AWS_BEDROCK_GUARDRAIL_ID: Final = "aws.bedrock.guardrail.id"
+AWS_BEDROCK_KNOWLEDGE_BASE_ID: Final = "aws.bedrock.knowledge_base.id"
+AWS_REQUEST_ID: Final = "aws.request_id"
 
 # --- tool types -------------------------------------------------------------
 TOOL_TYPE_FUNCTION: Final = "function"
