@@ -39,6 +39,8 @@ PROVIDER_DEEPSEEK: Final = "deepseek"
 PROVIDER_X_AI: Final = "x_ai"
 PROVIDER_COHERE: Final = "cohere"
 PROVIDER_PERPLEXITY: Final = "perplexity"
+PROVIDER_AZURE_AI_INFERENCE: Final = "azure.ai.inference"
+PROVIDER_IBM_WATSONX_AI: Final = "ibm.watsonx.ai"
 
 # --- common attributes -------------------------------------------------------
 GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
@@ -178,6 +180,9 @@ AGENTOTEL_VCS_DIRTY: Final = "agentotel.vcs.dirty"
 AGENTOTEL_STEP_NAME: Final = "agentotel.step.name"
 AGENTOTEL_CONTENT_TRUNCATED: Final = "agentotel.content.truncated"
 AGENTOTEL_STREAM_ENDED_BY: Final = "agentotel.stream.ended_by"
+# USD cost of one model call as the client library computed it (LiteLLM's response_cost);
+# the store prefers it to its own estimate from token counts.
+AGENTOTEL_USAGE_COST: Final = "agentotel.usage.cost"
 
 # --- SDK self-observability (export pipeline; otel.* conventions) -------------
 OTEL_SDK_PROCESSOR_SPAN_PROCESSED: Final = "otel.sdk.processor.span.processed"

@@ -15,4 +15,5 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "threading": ("agentotel.instrumentation.threading:ThreadingInstrumentor", "concurrent"),
     "pydantic_ai": ("agentotel.instrumentation.pydantic_ai:PydanticAIInstrumentor", "pydantic_ai"),
     "bedrock": ("agentotel.instrumentation.bedrock:BedrockInstrumentor", "botocore"),
+    "litellm": ("agentotel.instrumentation.litellm:LiteLLMInstrumentor", "litellm"),
 }

@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from agentotel import pricing
 from agentotel.query import otlp
 from agentotel.store import settings as store_settings
 from agentotel.store.backend import GROUP_KEYS, TraceBackend
@@ -208,6 +209,10 @@ class Query:
     def _price_span(self, span: Span) -> None:
         if self.prices is None or span.operation not in LLM_OPERATIONS:
             return
+        reported = pricing.recorded(span.attributes)
+        if reported is not None:
+            span.cost_usd = round(reported, 6)
+            return
         if span.input_tokens is None and span.output_tokens is None:
             return
         value = self.prices(
@@ -286,6 +291,9 @@ class Query:
         self._price_traces([summary])
         for span in spans:
             self._price_span(span)
+        if self.prices is not None and any(pricing.recorded(s.attributes) for s in spans):
+            # Costs the client reported replace estimates: the trace is the sum of its calls.
+            summary.cost_usd = round(sum(s.cost_usd or 0.0 for s in spans), 6)
         return Trace(summary=summary, spans=tree_order(spans))
 
     def spans(
