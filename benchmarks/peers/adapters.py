@@ -27,26 +27,32 @@ INSTRUMENTORS: dict[str, dict[str, tuple[str, str]]] = {
         "openai": ("opentelemetry.instrumentation.openai", "OpenAIInstrumentor"),
         "anthropic": ("opentelemetry.instrumentation.anthropic", "AnthropicInstrumentor"),
         "langchain": ("opentelemetry.instrumentation.langchain", "LangchainInstrumentor"),
+        "bedrock": ("opentelemetry.instrumentation.bedrock", "BedrockInstrumentor"),
     },
     "openinference": {
         "openai": ("openinference.instrumentation.openai", "OpenAIInstrumentor"),
         "anthropic": ("openinference.instrumentation.anthropic", "AnthropicInstrumentor"),
         "langchain": ("openinference.instrumentation.langchain", "LangChainInstrumentor"),
+        "bedrock": ("openinference.instrumentation.bedrock", "BedrockInstrumentor"),
     },
     "otel_genai": {
         "openai": ("opentelemetry.instrumentation.genai.openai", "OpenAIInstrumentor"),
         "anthropic": ("opentelemetry.instrumentation.genai.anthropic", "AnthropicInstrumentor"),
         "langchain": ("opentelemetry.instrumentation.genai.langchain", "LangChainInstrumentor"),
+        # The official Bedrock support is the botocore instrumentation's bedrock extension.
+        "bedrock": ("opentelemetry.instrumentation.botocore", "BotocoreInstrumentor"),
     },
     "traceai": {
         "openai": ("traceai_openai", "OpenAIInstrumentor"),
         "anthropic": ("traceai_anthropic", "AnthropicInstrumentor"),
         "langchain": ("traceai_langchain", "LangChainInstrumentor"),
+        "bedrock": ("traceai_bedrock", "BedrockInstrumentor"),
     },
     "openlit": {
         "openai": ("openlit.instrumentation.openai", "OpenAIInstrumentor"),
         "anthropic": ("openlit.instrumentation.anthropic", "AnthropicInstrumentor"),
         "langchain": ("openlit.instrumentation.langchain", "LangChainInstrumentor"),
+        "bedrock": ("openlit.instrumentation.bedrock", "BedrockInstrumentor"),
     },
 }
 
@@ -55,6 +61,7 @@ LIBRARY = {
     "openai_stream": "openai",
     "anthropic_messages": "anthropic",
     "langchain_agent": "langchain",
+    "bedrock_converse": "bedrock",
 }
 
 

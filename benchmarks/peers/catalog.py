@@ -20,6 +20,8 @@ SDKS = (
     "opentelemetry-sdk==1.45.2",
     "opentelemetry-exporter-otlp-proto-http==1.45.2",
     "opentelemetry-proto==1.45.2",
+    "boto3==1.44.18",
+    "botocore==1.44.18",
 )
 """Installed in every venv, the uninstrumented baseline included."""
 
@@ -59,6 +61,7 @@ PEERS: dict[str, Peer] = {
                 "opentelemetry-instrumentation-openai==0.62.4",
                 "opentelemetry-instrumentation-anthropic==0.62.4",
                 "opentelemetry-instrumentation-langchain==0.62.4",
+                "opentelemetry-instrumentation-bedrock==0.62.4",
             ),
             in_process=False,
             notes=("uninstrument() leaves the openai wrappers in place: fresh processes",),
@@ -70,6 +73,7 @@ PEERS: dict[str, Peer] = {
                 "openinference-instrumentation-openai==0.1.66",
                 "openinference-instrumentation-anthropic==3.1.0",
                 "openinference-instrumentation-langchain==0.1.80",
+                "openinference-instrumentation-bedrock==0.1.61",
             ),
         ),
         Peer(
@@ -79,6 +83,7 @@ PEERS: dict[str, Peer] = {
                 "opentelemetry-instrumentation-genai-openai==1.3b0",
                 "opentelemetry-instrumentation-genai-anthropic==1.3b0",
                 "opentelemetry-instrumentation-genai-langchain==1.3b0",
+                "opentelemetry-instrumentation-botocore==0.66b2",
             ),
         ),
         Peer(
@@ -88,6 +93,7 @@ PEERS: dict[str, Peer] = {
                 "traceai-openai==0.1.10",
                 "traceai-anthropic==0.1.10",
                 "traceai-langchain==0.2.0",
+                "traceai-bedrock==0.1.10",
             ),
         ),
         Peer(

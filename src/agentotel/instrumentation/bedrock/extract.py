@@ -149,13 +149,13 @@ def converse_attributes(params: Mapping[str, Any], stream: bool) -> dict[str, An
     """Span attributes known before a Converse call: inferenceConfig, top_k, guardrail."""
     attrs: dict[str, Any] = {}
     config = params.get("inferenceConfig")
-    if isinstance(config, Mapping):
+    if type(config) is dict or isinstance(config, Mapping):
         _max_tokens(attrs, config.get("maxTokens"))
         _number(attrs, semconv.GEN_AI_REQUEST_TEMPERATURE, config.get("temperature"))
         _number(attrs, semconv.GEN_AI_REQUEST_TOP_P, config.get("topP"))
         _stops(attrs, config.get("stopSequences"))
     extra = params.get("additionalModelRequestFields")
-    if isinstance(extra, Mapping):
+    if type(extra) is dict or isinstance(extra, Mapping):
         _number(attrs, semconv.GEN_AI_REQUEST_TOP_K, extra.get("top_k", extra.get("topK")))
     _guardrail(attrs, params.get("guardrailConfig"))
     if stream:
@@ -164,7 +164,7 @@ def converse_attributes(params: Mapping[str, Any], stream: bool) -> dict[str, An
 
 
 def _guardrail(attrs: dict[str, Any], config: Any) -> None:
-    if isinstance(config, Mapping):
+    if type(config) is dict or isinstance(config, Mapping):
         guardrail = _str(config.get("guardrailIdentifier"))
         if guardrail:
             attrs[semconv.AWS_BEDROCK_GUARDRAIL_ID] = guardrail
@@ -186,7 +186,7 @@ def invoke_attributes(
         attrs.update(anthropic.request_attributes(body, False))
     elif kind == NOVA:
         config = body.get("inferenceConfig")
-        if isinstance(config, Mapping):
+        if type(config) is dict or isinstance(config, Mapping):
             _max_tokens(attrs, config.get("max_new_tokens"), config.get("maxTokens"))
             _number(attrs, semconv.GEN_AI_REQUEST_TEMPERATURE, config.get("temperature"))
             _number(attrs, semconv.GEN_AI_REQUEST_TOP_P, config.get("topP", config.get("top_p")))
@@ -194,7 +194,7 @@ def invoke_attributes(
             _stops(attrs, config.get("stopSequences"))
     elif kind == TITAN_TEXT:
         config = body.get("textGenerationConfig")
-        if isinstance(config, Mapping):
+        if type(config) is dict or isinstance(config, Mapping):
             _max_tokens(attrs, config.get("maxTokenCount"))
             _number(attrs, semconv.GEN_AI_REQUEST_TEMPERATURE, config.get("temperature"))
             _number(attrs, semconv.GEN_AI_REQUEST_TOP_P, config.get("topP"))
@@ -211,7 +211,7 @@ def invoke_attributes(
 
 def part(block: Any) -> dict[str, Any] | None:
     """One Converse content block as a message part; ``None`` for markers (cachePoint)."""
-    if not isinstance(block, Mapping):
+    if not (type(block) is dict or isinstance(block, Mapping)):
         return None
     if "text" in block:
         return {"type": semconv.PART_TEXT, "content": block["text"]}
@@ -248,19 +248,23 @@ def part(block: Any) -> dict[str, Any] | None:
 def _tool_result(content: Any) -> Any:
     if not isinstance(content, (list, tuple)):
         return content
-    values = [b.get("text", b.get("json")) for b in content if isinstance(b, Mapping)]
+    values = [
+        b.get("text", b.get("json")) for b in content if (type(b) is dict or isinstance(b, Mapping))
+    ]
     if len(values) == 1:
         return values[0]
     return values
 
 
 def _media(modality: str, media: Any) -> dict[str, Any]:
-    media = media if isinstance(media, Mapping) else {}
+    media = media if (type(media) is dict or isinstance(media, Mapping)) else {}
     source = media.get("source") or {}
-    location = source.get("s3Location") if isinstance(source, Mapping) else None
-    if isinstance(location, Mapping) and location.get("uri"):
+    location = (
+        source.get("s3Location") if (type(source) is dict or isinstance(source, Mapping)) else None
+    )
+    if (type(location) is dict or isinstance(location, Mapping)) and location.get("uri"):
         return {"type": semconv.PART_URI, "modality": modality, "uri": location["uri"]}
-    raw = source.get("bytes") if isinstance(source, Mapping) else None
+    raw = source.get("bytes") if (type(source) is dict or isinstance(source, Mapping)) else None
     fmt = media.get("format")
     out: dict[str, Any] = {"type": semconv.PART_BLOB, "modality": modality}
     if isinstance(fmt, str):
@@ -284,7 +288,7 @@ def input_messages(messages: Any) -> list[dict[str, Any]]:
     return [
         {"role": m.get("role") or "user", "parts": parts(m.get("content"))}
         for m in messages
-        if isinstance(m, Mapping)
+        if (type(m) is dict or isinstance(m, Mapping))
     ]
 
 
@@ -295,19 +299,23 @@ def system_instructions(system: Any) -> list[dict[str, Any]] | None:
 
 def tool_definitions(tool_config: Any) -> list[dict[str, Any]] | None:
     """``toolConfig.tools[].toolSpec`` as the conventions' function definitions."""
-    tools = tool_config.get("tools") if isinstance(tool_config, Mapping) else None
+    tools = (
+        tool_config.get("tools")
+        if (type(tool_config) is dict or isinstance(tool_config, Mapping))
+        else None
+    )
     if not isinstance(tools, (list, tuple)):
         return None
     out: list[dict[str, Any]] = []
     for tool in tools:
-        spec = tool.get("toolSpec") if isinstance(tool, Mapping) else None
-        if not isinstance(spec, Mapping):
+        spec = tool.get("toolSpec") if (type(tool) is dict or isinstance(tool, Mapping)) else None
+        if not (type(spec) is dict or isinstance(spec, Mapping)):
             continue
         entry: dict[str, Any] = {"type": "function", "name": spec.get("name")}
         if spec.get("description"):
             entry["description"] = spec["description"]
         schema = spec.get("inputSchema")
-        if isinstance(schema, Mapping) and "json" in schema:
+        if (type(schema) is dict or isinstance(schema, Mapping)) and "json" in schema:
             entry["parameters"] = schema["json"]
         out.append(entry)
     return out or None
@@ -342,7 +350,7 @@ def invoke_content(inv: Any, kind: str, body: Mapping[str, Any]) -> None:
 def usage(inv: Any, data: Any) -> None:
     """Converse/Nova usage. ``inputTokens`` excludes the cache reads and writes; the
     conventions' input total includes them."""
-    if not isinstance(data, Mapping):
+    if not (type(data) is dict or isinstance(data, Mapping)):
         return
     read = _int(data.get("cacheReadInputTokens", data.get("cacheReadInputTokenCount")))
     written = _int(data.get("cacheWriteInputTokens", data.get("cacheWriteInputTokenCount")))
@@ -359,7 +367,8 @@ def output_message(blocks: Any, stop: Any, inv: Any) -> None:
     ids = [
         use.get("toolUseId")
         for block in (blocks if isinstance(blocks, (list, tuple)) else ())
-        if isinstance(block, Mapping) and isinstance(use := block.get("toolUse"), Mapping)
+        if (type(block) is dict or isinstance(block, Mapping))
+        and isinstance(use := block.get("toolUse"), Mapping)
     ]
     ids = [i for i in ids if isinstance(i, str)]
     if ids:
@@ -381,15 +390,21 @@ def converse_response(inv: Any, response: Mapping[str, Any]) -> None:
 
 
 def request_id(response: Any) -> str | None:
-    meta = response.get("ResponseMetadata") if isinstance(response, Mapping) else None
-    return _str(meta.get("RequestId")) if isinstance(meta, Mapping) else None
+    meta = (
+        response.get("ResponseMetadata")
+        if (type(response) is dict or isinstance(response, Mapping))
+        else None
+    )
+    return (
+        _str(meta.get("RequestId")) if (type(meta) is dict or isinstance(meta, Mapping)) else None
+    )
 
 
 def header_tokens(inv: Any, response: Mapping[str, Any]) -> None:
     """InvokeModel's token counts from its response headers, when the body gave none."""
     meta = response.get("ResponseMetadata")
-    headers = meta.get("HTTPHeaders") if isinstance(meta, Mapping) else None
-    if not isinstance(headers, Mapping):
+    headers = meta.get("HTTPHeaders") if (type(meta) is dict or isinstance(meta, Mapping)) else None
+    if not (type(headers) is dict or isinstance(headers, Mapping)):
         return
     if inv.input_tokens is None:
         inv.input_tokens = _int_text(headers.get("x-amzn-bedrock-input-token-count"))
@@ -427,7 +442,7 @@ def invoke_response(inv: Any, kind: str, body: Mapping[str, Any]) -> None:
         inv.input_tokens = _int(body.get("inputTextTokenCount"))
         results = body.get("results")
         first = results[0] if isinstance(results, list) and results else {}
-        if isinstance(first, Mapping):
+        if type(first) is dict or isinstance(first, Mapping):
             inv.output_tokens = _int(first.get("tokenCount"))
             text_output(inv, first.get("outputText"), first.get("completionReason"))
     elif kind == LLAMA:

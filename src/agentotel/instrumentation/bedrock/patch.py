@@ -181,7 +181,12 @@ def make_wrapper(handler: TelemetryHandler) -> Callable[..., Any]:
         inv = None
         try:
             params = args[1] if len(args) > 1 else kwargs.get("api_params")
-            inv, kind = start(handler, instance, params if isinstance(params, Mapping) else {}, ctx)
+            inv, kind = start(
+                handler,
+                instance,
+                params if type(params) is dict or isinstance(params, Mapping) else {},
+                ctx,
+            )
             inv.attach(ctx, IN_CALL)
         except Exception as exc:
             if inv is not None:
