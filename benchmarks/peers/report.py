@@ -20,6 +20,7 @@ WORKLOAD_TITLES = {
     "openai_stream": "OpenAI stream (50 chunks)",
     "anthropic_messages": "Anthropic messages",
     "langchain_agent": "LangChain agent turn",
+    "bedrock_converse": "Bedrock Converse (boto3)",
 }
 PEER_ORDER = (
     "agentotel",

@@ -33,3 +33,15 @@ def test_span_and_trace_cost_prefer_the_recorded_cost(tmp_path: Path) -> None:
     assert estimate is not None
     assert by_id[chats[1].span_id].cost_usd == pytest.approx(estimate, abs=1e-6)
     assert trace.summary.cost_usd == pytest.approx(0.5 + estimate, abs=1e-6)
+
+
+def test_eval_cost_prefers_the_recorded_cost() -> None:
+    from agentotel.evals.builtin import Context
+
+    span = agent_trace(1, 1_000_000_000_000)[1]
+    ctx = Context(prices=pricing.cost)
+    estimate = ctx.cost(span)
+    assert estimate is not None and estimate > 0
+    span.attributes[semconv.AGENTOTEL_USAGE_COST] = 0.25
+    assert ctx.cost(span) == 0.25
+    assert Context(prices=None).cost(span) is None
