@@ -35,6 +35,7 @@ INSTRUMENTORS: dict[str, dict[str, tuple[str, str]]] = {
             "opentelemetry.instrumentation.openai_agents",
             "OpenAIAgentsInstrumentor",
         ),
+        "bedrock": ("opentelemetry.instrumentation.bedrock", "BedrockInstrumentor"),
     },
     "openinference": {
         "openai": ("openinference.instrumentation.openai", "OpenAIInstrumentor"),
@@ -45,6 +46,7 @@ INSTRUMENTORS: dict[str, dict[str, tuple[str, str]]] = {
             "openinference.instrumentation.openai_agents",
             "OpenAIAgentsInstrumentor",
         ),
+        "bedrock": ("openinference.instrumentation.bedrock", "BedrockInstrumentor"),
     },
     "otel_genai": {
         "openai": ("opentelemetry.instrumentation.genai.openai", "OpenAIInstrumentor"),
@@ -58,6 +60,8 @@ INSTRUMENTORS: dict[str, dict[str, tuple[str, str]]] = {
             "opentelemetry.instrumentation.genai.openai_agents",
             "OpenAIAgentsInstrumentor",
         ),
+        # The official Bedrock support is the botocore instrumentation's bedrock extension.
+        "bedrock": ("opentelemetry.instrumentation.botocore", "BotocoreInstrumentor"),
     },
     "traceai": {
         "openai": ("traceai_openai", "OpenAIInstrumentor"),
@@ -65,11 +69,13 @@ INSTRUMENTORS: dict[str, dict[str, tuple[str, str]]] = {
         "langchain": ("traceai_langchain", "LangChainInstrumentor"),
         "google_genai": ("traceai_google_genai", "GoogleGenAIInstrumentor"),
         "openai_agents": ("traceai_openai_agents", "OpenAIAgentsInstrumentor"),
+        "bedrock": ("traceai_bedrock", "BedrockInstrumentor"),
     },
     "openlit": {
         "openai": ("openlit.instrumentation.openai", "OpenAIInstrumentor"),
         "anthropic": ("openlit.instrumentation.anthropic", "AnthropicInstrumentor"),
         "langchain": ("openlit.instrumentation.langchain", "LangChainInstrumentor"),
+        "bedrock": ("openlit.instrumentation.bedrock", "BedrockInstrumentor"),
     },
 }
 
@@ -80,6 +86,7 @@ LIBRARY = {
     "langchain_agent": "langchain",
     "google_genai_generate": "google_genai",
     "openai_agents": "openai_agents",
+    "bedrock_converse": "bedrock",
 }
 
 EXTRA_KWARGS: dict[tuple[str, str], dict[str, Any]] = {

@@ -22,6 +22,8 @@ SDKS = (
     "opentelemetry-exporter-otlp-proto-http==1.45.2",
     "opentelemetry-proto==1.45.2",
     "openai-agents==0.25.0",
+    "boto3==1.44.18",
+    "botocore==1.44.18",
 )
 """Installed in every venv, the uninstrumented baseline included."""
 
@@ -63,6 +65,7 @@ PEERS: dict[str, Peer] = {
                 "opentelemetry-instrumentation-langchain==0.62.4",
                 "opentelemetry-instrumentation-google-generativeai==0.62.4",
                 "opentelemetry-instrumentation-openai-agents==0.62.4",
+                "opentelemetry-instrumentation-bedrock==0.62.4",
             ),
             in_process=False,
             notes=("uninstrument() leaves the openai wrappers in place: fresh processes",),
@@ -76,6 +79,7 @@ PEERS: dict[str, Peer] = {
                 "openinference-instrumentation-langchain==0.1.80",
                 "openinference-instrumentation-google-genai==1.4.14",
                 "openinference-instrumentation-openai-agents==2.6.0",
+                "openinference-instrumentation-bedrock==0.1.61",
             ),
         ),
         Peer(
@@ -87,6 +91,7 @@ PEERS: dict[str, Peer] = {
                 "opentelemetry-instrumentation-genai-langchain==1.3b0",
                 "opentelemetry-instrumentation-google-genai==1.3b0",
                 "opentelemetry-instrumentation-genai-openai-agents==1.3b0",
+                "opentelemetry-instrumentation-botocore==0.66b2",
             ),
             notes=(
                 "opentelemetry-instrumentation-google-genai 1.3b0 declares google-genai<3; "
@@ -102,6 +107,7 @@ PEERS: dict[str, Peer] = {
                 "traceai-langchain==0.2.0",
                 "traceai-google-genai==0.1.2",
                 "traceai-openai-agents==0.1.6",
+                "traceai-bedrock==0.1.10",
             ),
         ),
         Peer(

@@ -21,6 +21,7 @@ WORKLOAD_TITLES = {
     "anthropic_messages": "Anthropic messages",
     "langchain_agent": "LangChain agent turn",
     "google_genai_generate": "Gemini generate_content (google-genai)",
+    "bedrock_converse": "Bedrock Converse (boto3)",
 }
 PEER_ORDER = (
     "agentotel",

@@ -20,12 +20,14 @@ WORKLOADS = (
     "langchain_agent",
     "google_genai_generate",
     "openai_agents",
+    "bedrock_converse",
 )
 """Workload names, in report order."""
 
 STREAM_CHUNKS = 50
 MODEL = "gpt-4o-mini"
 ANTHROPIC_MODEL = "claude-sonnet-4-5"
+BEDROCK_MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
 GEMINI_MODEL = "gemini-2.5-flash"
 
 Call = Callable[[], object]
@@ -333,6 +335,84 @@ def openai_agents() -> Call:
     return call
 
 
+CONVERSE_BODY = _json_bytes(
+    {
+        "output": {
+            "message": {
+                "role": "assistant",
+                "content": [{"text": "The capital of France is Paris."}],
+            }
+        },
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 24, "outputTokens": 12, "totalTokens": 36},
+        "metrics": {"latencyMs": 120},
+    }
+)
+
+
+class _Raw:
+    """The raw HTTP body botocore reads a response from (``stream()``)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_kwargs: Any) -> Any:
+        return iter((self._body,))
+
+
+def bedrock_converse() -> Call:
+    """One Bedrock Converse call through boto3, answered in process by botocore's
+    ``before-send`` event (no socket).
+
+    Several peers instrument clients as they are created and leave existing clients
+    as they are, so the client is made again whenever the functions they wrap change
+    (once per instrument/uninstrument toggle, never per call).
+    """
+    import boto3
+    import botocore.client
+    import botocore.session
+    from botocore.awsrequest import AWSResponse
+
+    session = boto3.session.Session(
+        aws_access_key_id="AKIDBENCH", aws_secret_access_key="bench", region_name="us-east-1"
+    )
+    headers = {"content-type": "application/json", "x-amzn-requestid": "req-bench"}
+
+    def answer(request: Any, **_kwargs: Any) -> Any:
+        return AWSResponse(request.url, 200, headers, _Raw(CONVERSE_BODY))
+
+    # Read from the class dicts: a wrapper read as a class attribute may be a new bound
+    # object on every access.
+    wrapped = (
+        (botocore.client.ClientCreator, "create_client"),
+        (botocore.session.Session, "create_client"),
+        (boto3.session.Session, "client"),
+        (botocore.client.BaseClient, "_make_api_call"),
+    )
+
+    def fingerprint() -> tuple[int, ...]:
+        return tuple(id(vars(cls).get(name)) for cls, name in wrapped)
+
+    state: dict[str, Any] = {"key": None, "client": None}
+    messages = [{"role": "user", "content": [{"text": "What is the capital of France?"}]}]
+    system = [{"text": "You are a terse assistant."}]
+
+    def call() -> object:
+        key = fingerprint()
+        if key != state["key"]:
+            client = session.client("bedrock-runtime")
+            client.meta.events.register("before-send.bedrock-runtime.Converse", answer)
+            state["key"], state["client"] = key, client
+        return state["client"].converse(
+            modelId=BEDROCK_MODEL,
+            messages=messages,
+            system=system,
+            inferenceConfig={"maxTokens": 64, "temperature": 0.2},
+        )
+
+    return call
+
+
 BUILDERS: dict[str, Callable[[], Call]] = {
     "openai_chat": openai_chat,
     "openai_stream": openai_stream,
@@ -340,6 +420,7 @@ BUILDERS: dict[str, Callable[[], Call]] = {
     "langchain_agent": langchain_agent,
     "google_genai_generate": google_genai_generate,
     "openai_agents": openai_agents,
+    "bedrock_converse": bedrock_converse,
 }
 
 SDK_MODULES: dict[str, tuple[str, ...]] = {
@@ -349,6 +430,7 @@ SDK_MODULES: dict[str, tuple[str, ...]] = {
     "langchain_agent": ("openai", "langchain_openai", "langchain.agents", "langchain_core.tools"),
     "google_genai_generate": ("google.genai",),
     "openai_agents": ("openai", "agents"),
+    "bedrock_converse": ("boto3", "botocore.awsrequest"),
 }
 """Modules each workload imports, loaded before the instrumentation so its import time is alone."""
 

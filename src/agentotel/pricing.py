@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from agentotel import semconv
 
 PRICES_AS_OF = "2026-11-23"
 
@@ -72,6 +75,15 @@ def lookup(model: str | None) -> Price | None:
     for prefix in _PREFIXES:
         if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1] in ("-", "@", ":", ""):
             return PRICES[prefix]
+    return None
+
+
+def recorded(attributes: Mapping[str, Any]) -> float | None:
+    """The USD cost a client library computed for one call (``agentotel.usage.cost``,
+    e.g. LiteLLM's ``response_cost``), or None: preferred to an estimate from this table."""
+    value = attributes.get(semconv.AGENTOTEL_USAGE_COST)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
     return None
 
 

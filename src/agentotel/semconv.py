@@ -40,6 +40,8 @@ PROVIDER_DEEPSEEK: Final = "deepseek"
 PROVIDER_X_AI: Final = "x_ai"
 PROVIDER_COHERE: Final = "cohere"
 PROVIDER_PERPLEXITY: Final = "perplexity"
+PROVIDER_AZURE_AI_INFERENCE: Final = "azure.ai.inference"
+PROVIDER_IBM_WATSONX_AI: Final = "ibm.watsonx.ai"
 
 # --- common attributes -------------------------------------------------------
 GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
@@ -134,6 +136,9 @@ ANTHROPIC_REQUEST_ID: Final = "anthropic.request.id"
 ANTHROPIC_REQUEST_SERVICE_TIER: Final = "anthropic.request.service_tier"
 ANTHROPIC_RESPONSE_SERVICE_TIER: Final = "anthropic.response.service_tier"
 ANTHROPIC_COUNT_TOKENS_INPUT_TOKENS: Final = "anthropic.message.count_tokens.input_tokens"
+AWS_BEDROCK_GUARDRAIL_ID: Final = "aws.bedrock.guardrail.id"
+AWS_BEDROCK_KNOWLEDGE_BASE_ID: Final = "aws.bedrock.knowledge_base.id"
+AWS_REQUEST_ID: Final = "aws.request_id"
 
 # --- tool types -------------------------------------------------------------
 TOOL_TYPE_FUNCTION: Final = "function"
@@ -190,6 +195,9 @@ AGENTOTEL_GUARDRAIL_NAME: Final = "agentotel.guardrail.name"
 AGENTOTEL_GUARDRAIL_TRIGGERED: Final = "agentotel.guardrail.triggered"
 AGENTOTEL_HANDOFF_FROM_AGENT: Final = "agentotel.handoff.from_agent"
 AGENTOTEL_HANDOFF_TO_AGENT: Final = "agentotel.handoff.to_agent"
+# USD cost of one model call as the client library computed it (LiteLLM's response_cost);
+# the store prefers it to its own estimate from token counts.
+AGENTOTEL_USAGE_COST: Final = "agentotel.usage.cost"
 
 # --- SDK self-observability (export pipeline; otel.* conventions) -------------
 OTEL_SDK_PROCESSOR_SPAN_PROCESSED: Final = "otel.sdk.processor.span.processed"

@@ -33,6 +33,8 @@ def test_public_api_is_exported() -> None:
             "Reply",
             "Response",
             "Script",
+            "ScriptedBedrock",
+            "ScriptedBedrockServer",
             "ScriptedModel",
             "ScriptedModelServer",
             "ToolCall",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from agentotel import semconv
+from agentotel import pricing, semconv
 from agentotel.evals import loops as loops_mod
 from agentotel.evals.errors import ConfigError
 from agentotel.evals.model import MODEL_TURN_OPERATIONS, Result, TraceData, name_spans, short
@@ -37,7 +37,12 @@ class Context:
 
     def cost(self, span: Span) -> float | None:
         """Estimated USD of one model call, or None when its model has no known price."""
-        if self.prices is None or (span.input_tokens is None and span.output_tokens is None):
+        if self.prices is None:
+            return None
+        reported = pricing.recorded(span.attributes)
+        if reported is not None:
+            return reported
+        if span.input_tokens is None and span.output_tokens is None:
             return None
         return self.prices(
             span.response_model or span.request_model,

@@ -22,4 +22,6 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "agentotel.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
         "agents",
     ),
+    "bedrock": ("agentotel.instrumentation.bedrock:BedrockInstrumentor", "botocore"),
+    "litellm": ("agentotel.instrumentation.litellm:LiteLLMInstrumentor", "litellm"),
 }

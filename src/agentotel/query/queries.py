@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from agentotel import pricing
 from agentotel.query import otlp
 from agentotel.query.parse import LATEST, check_status, duration_ns, parse_time, parse_where
 from agentotel.query.results import SqlResult, Trace, tree_order
@@ -81,6 +82,10 @@ class Query:
 
     def _price_span(self, span: Span) -> None:
         if self.prices is None or span.operation not in LLM_OPERATIONS:
+            return
+        reported = pricing.recorded(span.attributes)
+        if reported is not None:
+            span.cost_usd = round(reported, 6)
             return
         if span.input_tokens is None and span.output_tokens is None:
             return
@@ -160,6 +165,9 @@ class Query:
         self._price_traces([summary])
         for span in spans:
             self._price_span(span)
+        if self.prices is not None and any(pricing.recorded(s.attributes) for s in spans):
+            # Costs the client reported replace estimates: the trace is the sum of its calls.
+            summary.cost_usd = round(sum(s.cost_usd or 0.0 for s in spans), 6)
         return Trace(summary=summary, spans=tree_order(spans))
 
     def spans(

@@ -10,6 +10,7 @@ package imports only the standard library.
 
 from __future__ import annotations
 
+from ._bedrock import ScriptedBedrock, ScriptedBedrockServer
 from ._mock import mock_transport
 from ._model import Script, ScriptedModel
 from ._server import ScriptedModelServer
@@ -21,6 +22,8 @@ __all__ = [
     "Reply",
     "Response",
     "Script",
+    "ScriptedBedrock",
+    "ScriptedBedrockServer",
     "ScriptedModel",
     "ScriptedModelServer",
     "ToolCall",

@@ -1,0 +1,3 @@
+"""The botocore releases this instrumentor supports."""
+
+_instruments = ("botocore >= 1.34",)

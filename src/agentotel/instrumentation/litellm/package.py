@@ -1,0 +1,3 @@
+"""The litellm releases this instrumentor supports."""
+
+_instruments = ("litellm >= 1.50",)
