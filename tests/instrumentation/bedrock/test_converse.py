@@ -51,7 +51,7 @@ def test_converse_span(client: Any, model: Any, span_exporter: Any, metric_reade
     assert attrs["gen_ai.request.stop_sequences"] == ("x",)
     assert attrs["aws.bedrock.guardrail.id"] == "gr-123"
     assert attrs["aws.request_id"] == response["ResponseMetadata"]["RequestId"]
-    assert attrs["gen_ai.response.finish_reasons"] == ("tool_use",)
+    assert attrs["gen_ai.response.finish_reasons"] == ("tool_call",)
     # Bedrock's inputTokens excludes the cache; the conventions' input total includes it.
     assert attrs["gen_ai.usage.input_tokens"] == 125
     assert attrs["gen_ai.usage.cache_read.input_tokens"] == 100
@@ -96,7 +96,7 @@ def test_converse_stream_exhausted(
     span = only_span(span_exporter)
     attrs = dict(span.attributes)
     assert attrs["gen_ai.request.stream"] is True
-    assert attrs["gen_ai.response.finish_reasons"] == ("tool_use",)
+    assert attrs["gen_ai.response.finish_reasons"] == ("tool_call",)
     assert attrs["gen_ai.usage.input_tokens"] == 11
     assert attrs["gen_ai.usage.output_tokens"] == 7
     assert "agentotel.stream.ended_by" not in attrs

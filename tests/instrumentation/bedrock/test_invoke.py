@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError, EventStreamError
 from botocore.response import StreamingBody
 
+from agentotel.instrumentation.bedrock.extract import finish_reason
 from agentotel.testing import Reply
 from tests.instrumentation.bedrock.conftest import (
     CLAUDE,
@@ -64,7 +65,8 @@ def test_invoke_model(
     assert span.name == f"{operation} {model_id}"
     attrs = dict(span.attributes)
     assert attrs["gen_ai.provider.name"] == "aws.bedrock"
-    assert attrs["gen_ai.response.finish_reasons"] == (reason,)
+    # The model family's own stop reason, mapped to the conventions' value.
+    assert attrs["gen_ai.response.finish_reasons"] == (finish_reason(reason),)
     assert attrs["gen_ai.usage.input_tokens"] == 12
     assert attrs["gen_ai.usage.output_tokens"] == 4
     assert attrs["aws.bedrock.guardrail.id"] == "gr-9"
@@ -142,7 +144,8 @@ def test_invoke_model_stream(
     span = only_span(span_exporter)
     attrs = dict(span.attributes)
     assert attrs["gen_ai.request.stream"] is True
-    assert attrs["gen_ai.response.finish_reasons"] == (reason,)
+    # The model family's own stop reason, mapped to the conventions' value.
+    assert attrs["gen_ai.response.finish_reasons"] == (finish_reason(reason),)
     assert attrs["gen_ai.usage.input_tokens"] == 12
     assert attrs["gen_ai.usage.output_tokens"] == 4
 

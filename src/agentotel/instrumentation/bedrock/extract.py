@@ -383,7 +383,7 @@ def converse_response(inv: Any, response: Mapping[str, Any]) -> None:
     """Fill an invocation from a Converse response (or a Nova InvokeModel body)."""
     stop = response.get("stopReason")
     if isinstance(stop, str):
-        inv.finish_reasons = [stop]
+        inv.finish_reasons = [finish_reason(stop)]
     usage(inv, response.get("usage"))
     message = (response.get("output") or {}).get("message") or {}
     output_message(message.get("content"), stop, inv)
@@ -421,7 +421,7 @@ def _int_text(value: Any) -> int | None:
 
 def text_output(inv: Any, text: Any, stop: Any) -> None:
     if isinstance(stop, str):
-        inv.finish_reasons = [stop]
+        inv.finish_reasons = [finish_reason(stop)]
     if inv.capture_content and isinstance(text, str):
         inv.output_messages = [
             {

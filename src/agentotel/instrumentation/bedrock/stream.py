@@ -111,7 +111,7 @@ class ConverseAccumulator:
 
     def finish(self, inv: InferenceInvocation) -> None:
         if isinstance(self.stop, str):
-            inv.finish_reasons = [self.stop]
+            inv.finish_reasons = [extract.finish_reason(self.stop)]
         extract.usage(inv, self.usage)
         blocks = [self._content(self.blocks[i]) for i in sorted(self.blocks)]
         extract.output_message(blocks, self.stop, inv)
