@@ -26,13 +26,13 @@ from agentotel.telemetry import fasttrace
 
 def pair(**kwargs: Any) -> tuple[Any, Any, InMemorySpanExporter]:
     """A fast and an SDK tracer of one provider, both feeding one in-memory exporter."""
-    provider = TracerProvider(**kwargs)
+    provider = fasttrace.FastTracerProvider(**kwargs)
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    fasttrace.register(provider)
-    fast = fasttrace.fast_tracer_for(provider, "tests.fast", "1.0")
-    assert fast is not None
-    return fast, provider.get_tracer("tests.fast", "1.0"), exporter
+    fast = provider.get_tracer("tests.fast", "1.0")
+    assert isinstance(fast, fasttrace.FastTracer)
+    sdk = TracerProvider.get_tracer(provider, "tests.fast", "1.0")  # the SDK's own tracer
+    return fast, sdk, exporter
 
 
 def shape(span: ReadableSpan) -> dict[str, Any]:
@@ -182,8 +182,16 @@ def test_a_custom_id_generator_is_used() -> None:
     assert not span.context.trace_flags & 2  # not declared random
 
 
-def test_unregistered_providers_keep_the_sdk_tracer() -> None:
-    assert fasttrace.fast_tracer_for(TracerProvider(), "x", "1") is None
+def test_plain_providers_keep_the_sdk_tracer() -> None:
+    assert not isinstance(TracerProvider().get_tracer("x", "1"), fasttrace.FastTracer)
+
+
+def test_the_provider_hands_out_one_fast_tracer_per_scope() -> None:
+    provider = fasttrace.FastTracerProvider()
+    tracer = provider.get_tracer("x", "1")
+    assert isinstance(tracer, fasttrace.FastTracer)
+    assert provider.get_tracer("x", "1") is tracer
+    assert provider.get_tracer("y", "1") is not tracer
 
 
 def test_start_as_current_span_sets_and_restores_the_context() -> None:

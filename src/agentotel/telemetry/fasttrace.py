@@ -7,17 +7,23 @@ is validated element by element (twice: at start and again on
 built per span, and the sampler is called through several layers even when it
 is the default. That is the largest part of what a model call's span costs.
 
-When ``agentotel.instrument()`` creates the ``TracerProvider``, nobody else has
-configured it, so agentotel's own instrumentation can start spans through a
-:class:`FastTracer` that keeps the SDK's behaviour (sampler, id generator,
-resource, span limits, tracer configurator, every span processor, in order)
-with less work: :class:`FastSpan` is an SDK ``Span`` (and so a ``ReadableSpan``
-for processors and exporters) whose attributes live in a plain dict once their
-values are known to be valid, whose event and link lists are created only when
-used, and which is handed to the processors itself at ``end()``. Values that
-are not plain attribute values, or more attributes than the limit allows, take
-the SDK's own cleaning and bounding. Providers the application supplies keep
-the SDK's tracer.
+When ``agentotel.instrument()`` creates the tracer provider, it creates a
+:class:`FastTracerProvider`: an SDK ``TracerProvider`` whose public
+``get_tracer`` returns a :class:`FastTracer` that keeps the SDK's behaviour
+(sampler, id generator, resource, span limits, tracer configurator, every span
+processor, in order) with less work. :class:`FastSpan` is an SDK ``Span`` (and
+so a ``ReadableSpan`` for processors and exporters) whose attributes live in a
+plain dict once their values are known to be valid, whose event and link lists
+are created only when used, and which is handed to the processors itself at
+``end()``. Values that are not plain attribute values, or more attributes than
+the limit allows, take the SDK's own cleaning and bounding. Providers the
+application supplies (plain ``TracerProvider``) keep the SDK's tracer, and
+``AGENTOTEL_FAST_PATH=0`` makes ``instrument()`` build a plain one.
+
+The tracer reads some SDK internals (``_tracer_config``, ``_on_ending``,
+``_span_processors``, the SpanContext tuple layout): the supported SDK range in
+pyproject.toml is the one CI tests, oldest and newest, with the whole suite on
+both span paths.
 """
 
 from __future__ import annotations
@@ -35,7 +41,13 @@ from typing import Any
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.attributes import BoundedAttributes
-from opentelemetry.sdk.trace import Event, Span, SpanProcessor, SynchronousMultiSpanProcessor
+from opentelemetry.sdk.trace import (
+    Event,
+    Span,
+    SpanProcessor,
+    SynchronousMultiSpanProcessor,
+    TracerProvider,
+)
 from opentelemetry.sdk.trace import sampling as sdk_sampling
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.util import BoundedList
@@ -387,33 +399,35 @@ class FastSpan(Span):
             on_end(self)
 
 
-_registered: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], FastTracer]] = (
-    weakref.WeakKeyDictionary()
-)
+class FastTracerProvider(TracerProvider):
+    """An SDK ``TracerProvider`` whose tracers start :class:`FastSpan` spans.
 
+    Everything else is the SDK's: processors, sampler, id generator, resource,
+    limits and tracer configurator are read from the provider and its SDK tracer
+    at each span. ``agentotel.instrument()`` builds one when it owns the pipeline
+    (``AGENTOTEL_FAST_PATH=0`` builds a plain ``TracerProvider`` instead).
+    """
 
-def register(tracer_provider: Any) -> None:
-    """Mark ``tracer_provider`` (an SDK ``TracerProvider`` agentotel built) for the fast path."""
-    _registered.setdefault(tracer_provider, {})
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fast_tracers: weakref.WeakKeyDictionary[Any, FastTracer] = weakref.WeakKeyDictionary()
 
-
-def fast_tracer_for(tracer_provider: Any, scope: str, version: str) -> FastTracer | None:
-    """A :class:`FastTracer` for a registered provider (or the global one, when registered)."""
-    if tracer_provider is None:
-        tracer_provider = trace_api.get_tracer_provider()
-    try:
-        tracers = _registered.get(tracer_provider)
-    except TypeError:
-        return None
-    if tracers is None:
-        return None
-    tracer = tracers.get((scope, version))
-    if tracer is None:
-        sdk_tracer = tracer_provider.get_tracer(scope, version)
+    def get_tracer(
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+        attributes: types.Attributes = None,
+    ) -> trace_api.Tracer:
+        sdk_tracer = super().get_tracer(
+            instrumenting_module_name, instrumenting_library_version, schema_url, attributes
+        )
         if not hasattr(sdk_tracer, "_tracer_config"):  # a disabled SDK gives a NoOpTracer
-            return None
-        tracer = tracers[(scope, version)] = FastTracer(sdk_tracer)
-    return tracer
+            return sdk_tracer
+        tracer = self._fast_tracers.get(sdk_tracer)
+        if tracer is None:
+            tracer = self._fast_tracers[sdk_tracer] = FastTracer(sdk_tracer)
+        return tracer
 
 
-__all__ = ["FastSpan", "FastTracer", "fast_tracer_for", "register"]
+__all__ = ["FastSpan", "FastTracer", "FastTracerProvider"]

@@ -12,7 +12,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry._logs import LoggerProvider, get_logger
@@ -22,8 +22,6 @@ from opentelemetry.trace import Link, Span, SpanContext, SpanKind, TracerProvide
 
 from agentotel import _config, _safety, semconv
 from agentotel.telemetry import content as content_mod
-from agentotel.telemetry.fastmetrics import Series, fast_meter_for
-from agentotel.telemetry.fasttrace import fast_tracer_for
 from agentotel.telemetry.invocation import (
     AgentInvocation,
     InferenceInvocation,
@@ -32,6 +30,9 @@ from agentotel.telemetry.invocation import (
 )
 from agentotel.telemetry.metrics import Instruments
 from agentotel.version import __version__
+
+if TYPE_CHECKING:
+    from agentotel.telemetry.fastmetrics import Series
 
 SCOPE = "agentotel"
 _TOKEN_TYPE = semconv.GEN_AI_TOKEN_TYPE
@@ -56,10 +57,8 @@ class TelemetryHandler:
     ) -> None:
         self.settings = settings if settings is not None else _config.from_env()
         self.names = self.settings.names
-        tracer: Any = fast_tracer_for(tracer_provider, scope, __version__)
-        self.tracer = (
-            tracer if tracer is not None else trace.get_tracer(scope, __version__, tracer_provider)
-        )
+        # A FastTracerProvider (the pipeline agentotel builds) hands out its fast tracer here.
+        self.tracer = trace.get_tracer(scope, __version__, tracer_provider)
         self.content_enabled = self.settings.content.enabled
         self.instruments: Instruments | None = None
         # agentotel's own histograms (an owned meter provider): model calls record into a
@@ -68,9 +67,10 @@ class TelemetryHandler:
         self._fast_meter: Any = None
         self._series: dict[tuple[Any, ...], Series] = {}
         if self.settings.metrics:
-            fast = fast_meter_for(meter_provider)
-            meter: Any = fast if fast is not None else get_meter(scope, __version__, meter_provider)
+            meter: Any = get_meter(scope, __version__, meter_provider)
             self.instruments = Instruments(meter, self.names)
+            # A FastMeterProvider's meter records whole series at once (see fastmetrics).
+            fast = meter if callable(getattr(meter, "series", None)) else None
             self._fast_metrics = fast is not None
             self._fast_meter = fast
         self._logger_provider = logger_provider
