@@ -365,19 +365,35 @@ class FastMeterProvider(MeterProvider):
 def merge(
     data: MetricsData | None, ours: Sequence[ScopeMetrics], resource: Resource
 ) -> MetricsData:
-    """``data`` with ``ours`` appended to its first resource (or to ``resource``)."""
+    """``data`` with ``ours`` added to its first resource (or to ``resource``).
+
+    A scope the SDK reports too (a meter with both SDK instruments and fast
+    histograms) gets one ``ScopeMetrics`` holding both: OTLP encoders key scopes
+    by their identity, so a second entry for the same scope would replace the first.
+    """
     resource_metrics = list(data.resource_metrics) if data is not None else []
-    if resource_metrics:
-        first = resource_metrics[0]
-        resource_metrics[0] = ResourceMetrics(
-            resource=first.resource,
-            scope_metrics=[*first.scope_metrics, *ours],
-            schema_url=first.schema_url,
+    if not resource_metrics:
+        return MetricsData(
+            resource_metrics=[
+                ResourceMetrics(resource=resource, scope_metrics=list(ours), schema_url="")
+            ]
         )
-    else:
-        resource_metrics = [
-            ResourceMetrics(resource=resource, scope_metrics=list(ours), schema_url="")
-        ]
+    first = resource_metrics[0]
+    scopes = list(first.scope_metrics)
+    for scope_metrics in ours:
+        for i, existing in enumerate(scopes):
+            if existing.scope == scope_metrics.scope:
+                scopes[i] = ScopeMetrics(
+                    scope=existing.scope,
+                    metrics=[*existing.metrics, *scope_metrics.metrics],
+                    schema_url=existing.schema_url,
+                )
+                break
+        else:
+            scopes.append(scope_metrics)
+    resource_metrics[0] = ResourceMetrics(
+        resource=first.resource, scope_metrics=scopes, schema_url=first.schema_url
+    )
     return MetricsData(resource_metrics=resource_metrics)
 
 
