@@ -32,7 +32,6 @@ import logging
 import random
 import sys
 import threading
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from time import time_ns
@@ -46,10 +45,11 @@ from opentelemetry.sdk.trace import (
     Span,
     SpanProcessor,
     SynchronousMultiSpanProcessor,
+    Tracer,
     TracerProvider,
 )
 from opentelemetry.sdk.trace import sampling as sdk_sampling
-from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from opentelemetry.trace.propagation import _SPAN_KEY
@@ -65,7 +65,11 @@ _UNSET_STATUS = Status(StatusCode.UNSET)
 _getrandbits = random.getrandbits
 # TraceFlags are int subclasses: build the four combinations once.
 _FLAGS = tuple(TraceFlags(i) for i in range(4))
-_NO_OP_HOOKS = (SpanProcessor.on_start, SpanProcessor._on_ending)
+# SpanProcessor._on_ending (called as a span ends, before on_end) arrived after SDK 1.39:
+# where it is missing there is nothing to call (None stands for "no hook").
+_NO_OP_HOOKS = (SpanProcessor.on_start, getattr(SpanProcessor, "_on_ending", None), None)
+# The W3C "random trace id" flag, set by SDKs whose id generators declare it (1.40 on).
+_RANDOM_FLAG = 2 if hasattr(IdGenerator, "is_trace_id_random") else 0
 _SAMPLE = sdk_sampling.Decision.RECORD_AND_SAMPLE
 _DROP = sdk_sampling.Decision.DROP
 
@@ -120,7 +124,8 @@ class _Dispatch:
         if type(active) is not SynchronousMultiSpanProcessor or not isinstance(procs, tuple):
             self.key: Any = None
             self.on_start: tuple[Any, ...] = (active.on_start,)
-            self.on_ending: tuple[Any, ...] = (active._on_ending,)
+            on_ending = getattr(active, "_on_ending", None)
+            self.on_ending: tuple[Any, ...] = (on_ending,) if on_ending is not None else ()
             self.on_end: tuple[Any, ...] = (active.on_end,)
             return
         self.key = procs
@@ -136,6 +141,8 @@ class FastTracer(trace_api.Tracer):
 
     def __init__(self, sdk_tracer: Any) -> None:
         self._sdk = sdk_tracer
+        # SDKs before 1.40 have no tracer configurator: every tracer is enabled there.
+        self._configurable = hasattr(sdk_tracer, "_tracer_config")
         self._active = sdk_tracer.span_processor
         self._dispatch = _Dispatch(self._active)
         self._limits = limits = sdk_tracer._span_limits
@@ -149,6 +156,7 @@ class FastTracer(trace_api.Tracer):
         ids = sdk_tracer.id_generator
         self._random_ids = type(ids) is RandomIdGenerator
         self._ids = ids
+        self._is_random = getattr(ids, "is_trace_id_random", None) if _RANDOM_FLAG else None
         metrics = getattr(sdk_tracer, "_tracer_metrics", None)
         self._tracer_metrics = (
             None if metrics is None or type(metrics).__name__ == "NoOpTracerMetrics" else metrics
@@ -178,7 +186,7 @@ class FastTracer(trace_api.Tracer):
         parent = parent_span.get_span_context() if parent_span is not None else None
         if parent is not None and not isinstance(parent, SpanContext):
             raise TypeError("parent_span_context must be a SpanContext or None.")
-        if not sdk._tracer_config.is_enabled:
+        if self._configurable and not sdk._tracer_config.is_enabled:
             return NonRecordingSpan(context=parent)  # type: ignore[arg-type]
         if parent is None or not parent.is_valid:
             parent = None
@@ -186,10 +194,11 @@ class FastTracer(trace_api.Tracer):
                 trace_id = _getrandbits(128)
                 while not trace_id:
                     trace_id = _getrandbits(128)
-                random_flag = 2
+                random_flag = _RANDOM_FLAG
             else:
                 trace_id = self._ids.generate_trace_id()
-                random_flag = 2 if self._ids.is_trace_id_random() else 0
+                is_random = self._is_random
+                random_flag = 2 if is_random is not None and is_random() else 0
         else:
             trace_id = parent[0]
             random_flag = parent[3] & 2
@@ -344,7 +353,12 @@ class FastSpan(Span):
                 current.update(attributes)
                 return
             current = self._attributes = self._bounded(current)
-        current._set_items(attributes)
+        set_items = getattr(current, "_set_items", None)
+        if set_items is not None:
+            set_items(attributes)
+        else:  # opentelemetry-api before 1.40: one validated item at a time
+            for key, value in attributes.items():
+                current[key] = value
 
     def set_attribute(self, key: str, value: types.AnyValue) -> None:
         self.set_attributes({key: value})
@@ -410,7 +424,8 @@ class FastTracerProvider(TracerProvider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._fast_tracers: weakref.WeakKeyDictionary[Any, FastTracer] = weakref.WeakKeyDictionary()
+        self._fast_tracers: dict[Any, FastTracer] = {}
+        self._fast_lock = threading.Lock()
 
     def get_tracer(
         self,
@@ -422,11 +437,14 @@ class FastTracerProvider(TracerProvider):
         sdk_tracer = super().get_tracer(
             instrumenting_module_name, instrumenting_library_version, schema_url, attributes
         )
-        if not hasattr(sdk_tracer, "_tracer_config"):  # a disabled SDK gives a NoOpTracer
+        if not isinstance(sdk_tracer, Tracer):  # a disabled SDK gives a NoOpTracer
             return sdk_tracer
-        tracer = self._fast_tracers.get(sdk_tracer)
-        if tracer is None:
-            tracer = self._fast_tracers[sdk_tracer] = FastTracer(sdk_tracer)
+        # One fast tracer per scope (SDKs before 1.40 build a new SDK tracer per call).
+        scope = sdk_tracer._instrumentation_scope
+        with self._fast_lock:
+            tracer = self._fast_tracers.get(scope)
+            if tracer is None:
+                tracer = self._fast_tracers[scope] = FastTracer(sdk_tracer)
         return tracer
 
 
