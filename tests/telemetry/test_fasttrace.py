@@ -198,6 +198,8 @@ def test_the_provider_hands_out_one_fast_tracer_per_scope() -> None:
     assert isinstance(tracer, fasttrace.FastTracer)
     assert provider.get_tracer("x", "1") is tracer
     assert provider.get_tracer("y", "1") is not tracer
+    # What a library may read from an SDK tracer reads through.
+    assert (tracer.resource, tracer.sampler) == (provider.resource, provider.sampler)
 
 
 def test_start_as_current_span_sets_and_restores_the_context() -> None:
@@ -209,3 +211,16 @@ def test_start_as_current_span_sets_and_restores_the_context() -> None:
     (span,) = exporter.get_finished_spans()
     assert span.status.status_code is trace_api.StatusCode.ERROR
     assert [e.name for e in span.events] == ["exception"]
+
+
+async def test_start_as_current_span_decorates_coroutine_functions() -> None:
+    """As with the SDK tracer, the decorated coroutine runs inside the span."""
+    fast, sdk, exporter = pair()
+    for tracer in (fast, sdk):
+
+        @tracer.start_as_current_span("work")
+        async def work() -> str:
+            return trace_api.get_current_span().name  # type: ignore[attr-defined,no-any-return]
+
+        assert await work() == "work"
+    assert [s.name for s in exporter.get_finished_spans()] == ["work", "work"]

@@ -59,6 +59,13 @@ from opentelemetry.util import types
 
 from agentotel.telemetry import context as _context
 
+try:
+    # The SDK's own decorator: as a decorator of a coroutine function it keeps the span
+    # current while the coroutine runs (contextlib's would end the span at the first await).
+    from opentelemetry.util._decorator import _agnosticcontextmanager as _contextmanager
+except ImportError:  # pragma: no cover - an API release moved it
+    _contextmanager = contextmanager  # type: ignore[assignment]
+
 _log = logging.getLogger("agentotel")
 
 _UNSET_STATUS = Status(StatusCode.UNSET)
@@ -162,6 +169,14 @@ class FastTracer(trace_api.Tracer):
             None if metrics is None or type(metrics).__name__ == "NoOpTracerMetrics" else metrics
         )
 
+    def __getattr__(self, name: str) -> Any:
+        # Anything else a caller reads from an SDK tracer (resource, sampler, span_processor,
+        # instrumentation_info...) is the SDK tracer's: a FastTracer may be handed to any library.
+        sdk = self.__dict__.get("_sdk")
+        if sdk is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(sdk, name)
+
     def dispatch(self) -> _Dispatch:
         """The hooks for the processors registered now (processors can be added at any time)."""
         dispatch = self._dispatch
@@ -262,7 +277,7 @@ class FastTracer(trace_api.Tracer):
         started: FastSpan = span
         return started
 
-    @contextmanager
+    @_contextmanager
     def start_as_current_span(  # type: ignore[override]
         self,
         name: str,
