@@ -13,6 +13,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from agentotel import _safety
+from agentotel.telemetry.fastmetrics import FastMeterProvider
+from agentotel.telemetry.fasttrace import FastTracerProvider
 from agentotel.testing import span_tree
 
 # agentotel's own tests run strict: an internal telemetry error fails the test
@@ -25,9 +27,22 @@ def span_exporter() -> InMemorySpanExporter:
     return InMemorySpanExporter()
 
 
+@pytest.fixture(params=["sdk", "fast"])
+def span_path(request: pytest.FixtureRequest) -> str:
+    """Which providers the test runs on: the SDK's own, or agentotel's fast path.
+
+    ``agentotel.instrument()`` builds the fast ones, so every test that takes a
+    provider fixture runs on both (as wrapt runs its suite with and without its C
+    extension). The tracer and meter fixtures share this one parameter.
+    """
+    return str(request.param)
+
+
 @pytest.fixture
-def tracer_provider(span_exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
-    provider = TracerProvider()
+def tracer_provider(
+    span_exporter: InMemorySpanExporter, span_path: str
+) -> Iterator[TracerProvider]:
+    provider = FastTracerProvider() if span_path == "fast" else TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(span_exporter))
     yield provider
     provider.shutdown()
@@ -39,8 +54,9 @@ def metric_reader() -> InMemoryMetricReader:
 
 
 @pytest.fixture
-def meter_provider(metric_reader: InMemoryMetricReader) -> Iterator[MeterProvider]:
-    provider = MeterProvider(metric_readers=[metric_reader])
+def meter_provider(metric_reader: InMemoryMetricReader, span_path: str) -> Iterator[MeterProvider]:
+    cls = FastMeterProvider if span_path == "fast" else MeterProvider
+    provider = cls(metric_readers=[metric_reader])
     yield provider
     provider.shutdown()
 

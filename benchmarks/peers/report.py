@@ -72,25 +72,34 @@ def _cell(r: dict[str, Any] | None) -> str:
 
 
 def target(data: dict[str, Any]) -> dict[str, Any] | None:
-    """agentotel's added CPU on OpenAI chat vs the cheapest peer's, both with default pipelines."""
+    """agentotel's added CPU on OpenAI chat vs the cheapest peer's, both with default pipelines.
+
+    The factor compares each job's added CPU *as a ratio of its own uninstrumented call*
+    (``added_ratio``, the median over its pairs): jobs run minutes apart on a shared machine,
+    and the machine's speed drifts between them (the uninstrumented call has been seen 40%
+    faster in one job than in the next), so absolute microseconds of two jobs are not
+    comparable. The absolute figures are kept for the page.
+    """
     ours = default_pipeline(data, "agentotel", "openai_chat")
-    if not ours or "added_cpu_us" not in ours:
+    if not ours or "added_cpu_us" not in ours or not ours.get("added_ratio"):
         return None
-    best: tuple[float, str] | None = None
+    best: tuple[float, str, float] | None = None
     for peer in _peers(data):
         if peer == "agentotel":
             continue
         r = default_pipeline(data, peer, "openai_chat")
-        if r and "added_cpu_us" in r and r["added_cpu_us"]["median"] > 0:
-            cand = (r["added_cpu_us"]["median"], peer)
+        if r and r.get("added_ratio") and r["added_ratio"] > 0:
+            cand = (r["added_ratio"], peer, r["added_cpu_us"]["median"])
             best = cand if best is None or cand < best else best
     if best is None:
         return None
-    mine = ours["added_cpu_us"]["median"]
+    mine = ours["added_ratio"]
     return {
-        "agentotel_us": mine,
+        "agentotel_us": ours["added_cpu_us"]["median"],
+        "agentotel_ratio": mine,
         "cheapest_peer": best[1],
-        "cheapest_peer_us": best[0],
+        "cheapest_peer_us": best[2],
+        "cheapest_peer_ratio": best[0],
         "factor": best[0] / mine if mine > 0 else float("inf"),
         "met": mine * 8 <= best[0],
     }
@@ -175,9 +184,11 @@ def markdown(data: dict[str, Any]) -> str:
         verdict = "met" if t["met"] else "**not met**"
         out += [
             f"**Target** (agentotel's added CPU per OpenAI chat call ≤ 1/8 of the cheapest peer's, "
-            f"default pipelines): {verdict}. agentotel adds {t['agentotel_us']:,.0f} µs; the "
-            f"cheapest peer, {_label(data, t['cheapest_peer'])}, adds {t['cheapest_peer_us']:,.0f} µs: "
-            f"a factor of {t['factor']:.1f} (target 8).",
+            f"default pipelines, each as a ratio of the uninstrumented call in its own job): "
+            f"{verdict}. agentotel adds {t['agentotel_ratio']:.3f} of the call "
+            f"({t['agentotel_us']:,.0f} µs); the cheapest peer, "
+            f"{_label(data, t['cheapest_peer'])}, adds {t['cheapest_peer_ratio']:.3f} "
+            f"({t['cheapest_peer_us']:,.0f} µs): a factor of {t['factor']:.1f} (target 8).",
             "",
         ]
     out += [
@@ -227,8 +238,9 @@ def console(data: dict[str, Any]) -> str:
     t = target(data)
     if t:
         lines.append(
-            f"\nagentotel {t['agentotel_us']:.0f} µs vs cheapest peer {t['cheapest_peer']} "
-            f"{t['cheapest_peer_us']:.0f} µs: factor {t['factor']:.1f} (target 8, met={t['met']})"
+            f"\nagentotel {t['agentotel_ratio']:.3f} x call ({t['agentotel_us']:.0f} µs) vs "
+            f"cheapest peer {t['cheapest_peer']} {t['cheapest_peer_ratio']:.3f} x call "
+            f"({t['cheapest_peer_us']:.0f} µs): factor {t['factor']:.1f} (target 8, met={t['met']})"
         )
     return "\n".join(lines)
 

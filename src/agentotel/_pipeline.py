@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from opentelemetry.sdk.trace import SpanProcessor
 
 _log = logging.getLogger("agentotel")
+
+FAST_PATH_ENV = "AGENTOTEL_FAST_PATH"
+
+
+def fast_path() -> bool:
+    """Whether the providers agentotel builds take its fast span and metric paths.
+
+    ``AGENTOTEL_FAST_PATH=0`` (or ``false``/``off``/``no``) builds the SDK's plain
+    providers instead: an escape hatch should a new SDK release and the fast path disagree.
+    """
+    return os.environ.get(FAST_PATH_ENV, "").strip().lower() not in ("0", "false", "off", "no")
 
 
 def _processor(exporter: Any) -> SpanProcessor:
@@ -41,12 +53,11 @@ def default_tracer_provider(resource: Any, endpoint: bool) -> Any:
     """An SDK TracerProvider with the default processors, on agentotel's fast span path."""
     from opentelemetry.sdk.trace import TracerProvider
 
-    from agentotel.telemetry import fasttrace
+    from agentotel.telemetry.fasttrace import FastTracerProvider
 
-    provider = TracerProvider(resource=resource)
+    provider = (FastTracerProvider if fast_path() else TracerProvider)(resource=resource)
     for processor in default_processors(endpoint):
         provider.add_span_processor(processor)
-    fasttrace.register(provider)
     return provider
 
 
@@ -60,16 +71,16 @@ def default_meter_provider(resource: Any, endpoint: bool) -> Any:
         _log.info("agentotel: install opentelemetry-exporter-otlp-proto-http to export metrics")
         return None
     from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
     from agentotel.export import _metrics
-    from agentotel.telemetry import fastmetrics
+    from agentotel.telemetry.fastmetrics import FastMeterProvider
 
-    fast = fastmetrics.FastMeter()
     otlp = OTLPMetricExporter()
     exporter = _metrics.ExitAwareMetricExporter(otlp, str(getattr(otlp, "_endpoint", "")))
-    reader = fastmetrics.FastMetricReader(exporter, fast, resource)
+    reader = PeriodicExportingMetricReader(exporter)
+    cls = FastMeterProvider if fast_path() else MeterProvider
     # Exit is agentotel's (bounded by AGENTOTEL_EXIT_TIMEOUT, after the spans), not the SDK's.
-    provider = MeterProvider(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
+    provider = cls(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
     _metrics.bound_exit(provider, exporter)
-    fastmetrics.register(provider, fast)
     return provider

@@ -91,7 +91,7 @@ def test_langchain_workload_runs_one_tool_turn() -> None:
 
 
 def _result(
-    peer: str, pipeline: str, added: float, workload: str = "openai_chat"
+    peer: str, pipeline: str, added: float, workload: str = "openai_chat", base: float = 2500.0
 ) -> dict[str, Any]:
     return {
         "peer": peer,
@@ -99,8 +99,8 @@ def _result(
         "pipeline": pipeline,
         "mode": "paired",
         "added_cpu_us": {"median": added, "min": added * 0.8, "max": added * 1.2},
-        "base_cpu_us": 2500.0,
-        "added_ratio": added / 2500.0,
+        "base_cpu_us": base,
+        "added_ratio": added / base,
         "wall_added_us": {"p50": added, "p99": added * 2},
         "census": {"spans_per_call": 1.0, "metric_points": 3, "bytes_per_call": 1000.0},
         "rss_kb": 80_000,
@@ -156,6 +156,16 @@ def test_target_uses_each_peers_recommended_pipeline() -> None:
     )
     assert t["factor"] == pytest.approx(9.0)
     assert t["met"] is True
+
+
+def test_target_compares_each_job_to_its_own_uninstrumented_call() -> None:
+    """Jobs run minutes apart: a machine 30% faster during agentotel's job must not count."""
+    data = _data()
+    data["results"][1] = _result("agentotel", "default", 70.0, base=1750.0)
+    t = report.target(data)
+    assert t is not None
+    # 70/1750 = 0.04 of the call vs 900/2500 = 0.36: a factor of 9, not 900/70 = 12.9.
+    assert t["factor"] == pytest.approx(9.0)
 
 
 def test_markdown_tables_and_docs_region_are_replaced(tmp_path: Path) -> None:

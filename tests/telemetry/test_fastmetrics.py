@@ -11,7 +11,6 @@ from opentelemetry.sdk.metrics.export import (
     MetricsData,
     PeriodicExportingMetricReader,
 )
-from opentelemetry.sdk.resources import Resource
 
 from agentotel import _config, semconv
 from agentotel.telemetry import TelemetryHandler, fastmetrics
@@ -45,18 +44,11 @@ def points(data: MetricsData) -> dict[str, list[Any]]:
     return out
 
 
-def provider_with(capture: Capture, fast: fastmetrics.FastMeter | None) -> MeterProvider:
-    reader: PeriodicExportingMetricReader
-    if fast is not None:
-        reader = fastmetrics.FastMetricReader(
-            capture, fast, Resource.create({}), export_interval_millis=10**9
-        )
-    else:
-        reader = PeriodicExportingMetricReader(capture, export_interval_millis=10**9)
-    provider = MeterProvider(metric_readers=[reader])
-    if fast is not None:
-        fastmetrics.register(provider, fast)
-    return provider
+def provider_with(capture: Capture, fast: bool) -> MeterProvider:
+    """A provider whose one periodic reader exports to ``capture`` (fast or the SDK's own)."""
+    reader = PeriodicExportingMetricReader(capture, export_interval_millis=10**9)
+    cls = fastmetrics.FastMeterProvider if fast else MeterProvider
+    return cls(metric_readers=[reader])
 
 
 VALUES = [
@@ -69,9 +61,10 @@ VALUES = [
 
 def test_fast_histogram_matches_the_sdk() -> None:
     sdk_capture, fast_capture = Capture(), Capture()
-    sdk_provider = provider_with(sdk_capture, None)
-    fast = fastmetrics.FastMeter()
-    fast_provider = provider_with(fast_capture, fast)
+    sdk_provider = provider_with(sdk_capture, False)
+    fast_provider = provider_with(fast_capture, True)
+    fast = fast_provider.get_meter("agentotel")
+    assert isinstance(fast, fastmetrics.FastMeter)
     sdk_hist = sdk_provider.get_meter("agentotel").create_histogram(
         "h", "s", "d", explicit_bucket_boundaries_advisory=list(semconv.DURATION_BUCKETS)
     )
@@ -104,8 +97,8 @@ def test_fast_histogram_matches_the_sdk() -> None:
 def test_cumulative_and_delta_temporality() -> None:
     for delta in (False, True):
         capture = Capture(delta=delta)
-        fast = fastmetrics.FastMeter()
-        provider = provider_with(capture, fast)
+        provider = provider_with(capture, True)
+        fast = provider.get_meter("agentotel")
         hist = fast.create_histogram("h", "s", "d", [1.0])
         hist.record(0.5, {"k": "v"})
         provider.force_flush()
@@ -126,8 +119,7 @@ def test_negative_and_nan_are_dropped() -> None:
 
 def test_handler_uses_the_fast_meter_of_an_owned_provider(tracer_provider: Any) -> None:
     capture = Capture()
-    fast = fastmetrics.FastMeter()
-    provider = provider_with(capture, fast)
+    provider = provider_with(capture, True)
     handler = TelemetryHandler(tracer_provider, provider, settings=_config.Settings())
     inv = handler.inference("openai", "gpt-4o")
     inv.input_tokens, inv.output_tokens = 5, 2
@@ -204,3 +196,59 @@ def test_unhashable_attribute_values_still_record() -> None:
     assert scope is not None
     (point,) = scope.metrics[0].data.data_points
     assert point.count == 2
+
+
+def test_fast_meter_provider_hands_out_sdk_instruments_of_other_kinds() -> None:
+    capture = Capture()
+    provider = provider_with(capture, True)
+    meter = provider.get_meter("other", "1.0")
+    assert meter is provider.get_meter("other", "1.0")
+    counter = meter.create_counter("c")
+    counter.add(3, {"k": "v"})
+    hist = meter.create_histogram("h")  # no advice: the specification's default buckets
+    hist.record(7.0)
+    provider.force_flush()
+    data = capture.batches[-1]
+    by_name = points(data)
+    assert by_name["c"][0].value == 3
+    assert tuple(by_name["h"][0].explicit_bounds) == fastmetrics.DEFAULT_BOUNDS
+    # One ScopeMetrics for the scope, holding the SDK's counter and the fast histogram: OTLP
+    # encoders key scopes by identity, so a second entry would replace the first on the wire.
+    (scope,) = [sm for rm in data.resource_metrics for sm in rm.scope_metrics]
+    assert (scope.scope.name, sorted(m.name for m in scope.metrics)) == ("other", ["c", "h"])
+    provider.shutdown()
+
+
+def test_several_readers_or_views_keep_the_sdk_meter() -> None:
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.metrics.view import View
+
+    two = fastmetrics.FastMeterProvider(
+        metric_readers=[InMemoryMetricReader(), InMemoryMetricReader()]
+    )
+    viewed = fastmetrics.FastMeterProvider(
+        metric_readers=[InMemoryMetricReader()], views=[View(instrument_name="*")]
+    )
+    for provider in (two, viewed):
+        assert not isinstance(provider.get_meter("agentotel"), fastmetrics.FastMeter)
+        provider.shutdown()
+
+
+def test_the_escape_hatch_builds_plain_sdk_providers(monkeypatch: Any) -> None:
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from agentotel import _pipeline
+    from agentotel.telemetry.fasttrace import FastTracerProvider
+
+    monkeypatch.setenv("AGENTOTEL_STORE", "off")
+    resource = Resource.create({})
+    assert type(_pipeline.default_tracer_provider(resource, False)) is FastTracerProvider
+    meters = _pipeline.default_meter_provider(resource, True)
+    assert type(meters) is fastmetrics.FastMeterProvider
+    meters.shutdown()
+    monkeypatch.setenv("AGENTOTEL_FAST_PATH", "0")
+    assert type(_pipeline.default_tracer_provider(resource, False)) is TracerProvider
+    meters = _pipeline.default_meter_provider(resource, True)
+    assert type(meters) is MeterProvider
+    meters.shutdown()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from opentelemetry import trace as trace_api
-from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider, _TracerConfig
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
@@ -26,13 +26,13 @@ from agentotel.telemetry import fasttrace
 
 def pair(**kwargs: Any) -> tuple[Any, Any, InMemorySpanExporter]:
     """A fast and an SDK tracer of one provider, both feeding one in-memory exporter."""
-    provider = TracerProvider(**kwargs)
+    provider = fasttrace.FastTracerProvider(**kwargs)
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    fasttrace.register(provider)
-    fast = fasttrace.fast_tracer_for(provider, "tests.fast", "1.0")
-    assert fast is not None
-    return fast, provider.get_tracer("tests.fast", "1.0"), exporter
+    fast = provider.get_tracer("tests.fast", "1.0")
+    assert isinstance(fast, fasttrace.FastTracer)
+    sdk = TracerProvider.get_tracer(provider, "tests.fast", "1.0")  # the SDK's own tracer
+    return fast, sdk, exporter
 
 
 def shape(span: ReadableSpan) -> dict[str, Any]:
@@ -88,7 +88,9 @@ def test_spans_match_the_sdk_tracer() -> None:
     assert child.context.trace_id == parent.context.trace_id
     assert child.start_time is not None and child.end_time is not None
     assert child.end_time >= child.start_time
-    assert child.context.trace_flags.sampled and child.context.trace_flags & 2  # random ids
+    assert child.context.trace_flags.sampled
+    # Random ids carry the W3C random flag where the SDK sets it too (1.40 on).
+    assert bool(child.context.trace_flags & 2) is (fasttrace._RANDOM_FLAG > 0)
     assert encode_spans(fast_spans)  # exporters take them as they are
     assert '"name": "parent"' in parent.to_json()
 
@@ -155,7 +157,11 @@ def test_processors_added_later_see_later_spans() -> None:
 
 
 def test_a_disabled_tracer_records_nothing() -> None:
-    fast, _, exporter = pair(_tracer_configurator=lambda scope: _TracerConfig(is_enabled=False))
+    sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
+    if not hasattr(sdk_trace, "_TracerConfig"):
+        pytest.skip("this SDK has no tracer configurator (before 1.40)")
+    config = sdk_trace._TracerConfig(is_enabled=False)
+    fast, _, exporter = pair(_tracer_configurator=lambda scope: config)
     span = fast.start_span("s")
     assert not span.is_recording()
     span.end()
@@ -182,8 +188,18 @@ def test_a_custom_id_generator_is_used() -> None:
     assert not span.context.trace_flags & 2  # not declared random
 
 
-def test_unregistered_providers_keep_the_sdk_tracer() -> None:
-    assert fasttrace.fast_tracer_for(TracerProvider(), "x", "1") is None
+def test_plain_providers_keep_the_sdk_tracer() -> None:
+    assert not isinstance(TracerProvider().get_tracer("x", "1"), fasttrace.FastTracer)
+
+
+def test_the_provider_hands_out_one_fast_tracer_per_scope() -> None:
+    provider = fasttrace.FastTracerProvider()
+    tracer = provider.get_tracer("x", "1")
+    assert isinstance(tracer, fasttrace.FastTracer)
+    assert provider.get_tracer("x", "1") is tracer
+    assert provider.get_tracer("y", "1") is not tracer
+    # What a library may read from an SDK tracer reads through.
+    assert (tracer.resource, tracer.sampler) == (provider.resource, provider.sampler)
 
 
 def test_start_as_current_span_sets_and_restores_the_context() -> None:
@@ -195,3 +211,16 @@ def test_start_as_current_span_sets_and_restores_the_context() -> None:
     (span,) = exporter.get_finished_spans()
     assert span.status.status_code is trace_api.StatusCode.ERROR
     assert [e.name for e in span.events] == ["exception"]
+
+
+async def test_start_as_current_span_decorates_coroutine_functions() -> None:
+    """As with the SDK tracer, the decorated coroutine runs inside the span."""
+    fast, sdk, exporter = pair()
+    for tracer in (fast, sdk):
+
+        @tracer.start_as_current_span("work")
+        async def work() -> str:
+            return trace_api.get_current_span().name  # type: ignore[attr-defined,no-any-return]
+
+        assert await work() == "work"
+    assert [s.name for s in exporter.get_finished_spans()] == ["work", "work"]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from opentelemetry.sdk._logs import LoggerProvider
@@ -238,3 +239,10 @@ class _Boom:
 
     def __getattr__(self, name: str) -> object:
         raise RuntimeError("boom")
+
+
+def test_the_handler_takes_the_path_of_its_providers(tracer_provider: Any, span_path: str) -> None:
+    from agentotel.telemetry.fasttrace import FastTracer
+
+    handler = TelemetryHandler(tracer_provider, settings=_config.Settings())
+    assert isinstance(handler.tracer, FastTracer) is (span_path == "fast")

@@ -3,38 +3,37 @@
 The SDK's ``Histogram.record`` costs tens of microseconds (it copies and hashes
 the attributes, builds a measurement and walks the view machinery), and a model
 call records three of them. When ``agentotel.instrument()`` builds the
-MeterProvider itself, nobody else can have views on agentotel's instruments, so
-agentotel aggregates its own histograms directly (a dict lookup, a bisect and a
-few additions under an uncontended lock) and merges the points into each export
-of the provider's OTLP reader. The data on the wire is the same OTLP histogram
-the SDK would have produced. With a MeterProvider the application supplies,
-agentotel uses the SDK's instruments as usual.
+MeterProvider itself, it builds a :class:`FastMeterProvider`: nobody else can
+have views on it, so its meters aggregate their histograms directly (a dict
+lookup, a bisect and a few additions under an uncontended lock) and the provider
+merges the points into every collection of its reader. The data on the wire is
+the same OTLP histogram the SDK would have produced. With a MeterProvider the
+application supplies, agentotel uses the SDK's instruments as usual, and
+``AGENTOTEL_FAST_PATH=0`` makes ``instrument()`` build a plain one.
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from time import time_ns
 from typing import Any
 
+from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
     Histogram,
     HistogramDataPoint,
     Metric,
-    MetricExporter,
+    MetricReader,
     MetricsData,
-    PeriodicExportingMetricReader,
     ResourceMetrics,
     ScopeMetrics,
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-
-from agentotel.version import __version__
+from opentelemetry.util.types import Attributes
 
 
 class _Point:
@@ -196,16 +195,56 @@ class Series:
                     point.max = amount
 
 
-class FastMeter:
-    """Creates :class:`FastHistogram` instruments and collects them as one instrumentation scope."""
+DEFAULT_BOUNDS = (
+    0.0,
+    5.0,
+    10.0,
+    25.0,
+    50.0,
+    75.0,
+    100.0,
+    250.0,
+    500.0,
+    750.0,
+    1000.0,
+    2500.0,
+    5000.0,
+    7500.0,
+    10000.0,
+)
+"""The specification's default explicit bucket boundaries, for histograms created without advice."""
 
-    def __init__(self, scope: str = "agentotel") -> None:
-        self.scope = InstrumentationScope(scope, __version__)
+
+class FastMeter:
+    """Creates :class:`FastHistogram` instruments and collects them as one instrumentation scope.
+
+    Other instruments (counters, gauges...) come from ``sdk_meter``, the SDK meter
+    of the same scope, so a caller of ``FastMeterProvider.get_meter`` gets every
+    instrument kind it asks for.
+    """
+
+    def __init__(
+        self, scope: InstrumentationScope | str = "agentotel", sdk_meter: Any = None
+    ) -> None:
+        self.scope = InstrumentationScope(scope) if isinstance(scope, str) else scope
+        self._sdk = sdk_meter
         self._instruments: dict[str, FastHistogram] = {}
         self._lock = threading.Lock()  # shared by every histogram of this meter
         self.generation = 0  # moves on at each delta collection
         self._start = time_ns()
         self._last = self._start
+
+    def __getattr__(self, name: str) -> Any:
+        sdk = self.__dict__.get("_sdk")
+        if sdk is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(sdk, name)
+
+    @property
+    def enabled(self) -> bool:
+        """False once the SDK's meter configurator disables this scope."""
+        is_enabled = getattr(self._sdk, "_is_enabled", None)
+        return bool(is_enabled()) if callable(is_enabled) else True
 
     def series(
         self,
@@ -226,8 +265,13 @@ class FastMeter:
         with self._lock:
             existing = self._instruments.get(name)
             if existing is None:
+                bounds = explicit_bucket_boundaries_advisory
                 existing = self._instruments[name] = FastHistogram(
-                    name, unit, description, explicit_bucket_boundaries_advisory or (), self._lock
+                    name,
+                    unit,
+                    description,
+                    DEFAULT_BOUNDS if bounds is None else bounds,
+                    self._lock,
                 )
             return existing
 
@@ -246,80 +290,118 @@ class FastMeter:
         return ScopeMetrics(scope=self.scope, metrics=metrics, schema_url="")
 
 
-class FastMetricReader(PeriodicExportingMetricReader):
-    """A periodic OTLP reader that adds agentotel's own histograms to every collection."""
+def _delta(reader: MetricReader) -> bool:
+    """Whether ``reader`` wants histograms as deltas (keys are the SDK's instrument classes)."""
+    temporalities: Mapping[Any, Any] = getattr(reader, "_instrument_class_temporality", {})
+    return any(
+        cls.__name__.lstrip("_") == "Histogram" and value is AggregationTemporality.DELTA
+        for cls, value in temporalities.items()
+    )
+
+
+class FastMeterProvider(MeterProvider):
+    """An SDK ``MeterProvider`` whose meters aggregate histograms themselves.
+
+    ``get_meter`` returns a :class:`FastMeter` when the provider has exactly one
+    metric reader and no views (views could rename or drop the histograms, and
+    one reader keeps one delta/cumulative state); otherwise, and for a scope the
+    meter configurator disables, the SDK's meter. The provider hooks its reader's
+    collection so that every collection (periodic, ``force_flush``, an in-memory
+    reader's ``get_metrics_data``) carries the fast points, even when the SDK's
+    own instruments have nothing to report. A reader added later gets the SDK's
+    meters for scopes asked for afterwards; fast meters already handed out keep
+    reporting to the first reader.
+    """
 
     def __init__(
         self,
-        exporter: MetricExporter,
-        meter: FastMeter,
-        resource: Resource,
-        export_interval_millis: float | None = None,
+        metric_readers: Sequence[MetricReader] = (),
+        resource: Resource | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(exporter, export_interval_millis=export_interval_millis)
-        self._fast = meter
-        self._resource = resource
-        self._delta = any(
-            cls.__name__.lstrip("_") == "Histogram" and value is AggregationTemporality.DELTA
-            for cls, value in self._instrument_class_temporality.items()
+        super().__init__(metric_readers, resource, **kwargs)
+        self._fast_meters: dict[InstrumentationScope, FastMeter] = {}
+        self._fast_lock = threading.Lock()
+        readers = list(metric_readers)
+        self._fast_reader: MetricReader | None = None
+        self._fast_delta = False
+        if len(readers) == 1 and not kwargs.get("views"):
+            reader = self._fast_reader = readers[0]
+            self._fast_delta = _delta(reader)
+            reader._set_collect_callback(self._collect)
+
+    def get_meter(
+        self,
+        name: str,
+        version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes = None,
+    ) -> Any:
+        meter = super().get_meter(name, version, schema_url, attributes)
+        if self._fast_reader is None or type(meter).__name__.startswith("NoOp"):
+            return meter
+        fast = FastMeter(InstrumentationScope(name, version, schema_url, attributes), meter)
+        if not fast.enabled:
+            return meter
+        with self._fast_lock:
+            return self._fast_meters.setdefault(fast.scope, fast)
+
+    def add_metric_reader(self, metric_reader: MetricReader) -> None:
+        self._fast_reader = None
+        super().add_metric_reader(metric_reader)
+
+    def _collect(self, reader: MetricReader, timeout_millis: float = 10_000) -> Any:
+        data: MetricsData | None = self._measurement_consumer.collect(
+            reader, timeout_millis=timeout_millis
         )
-
-    # The SDK marks collect() final; it is overridden because the SDK skips
-    # _receive_metrics when its own instruments have no data, and agentotel's
-    # points must go out regardless. Tests pin the behaviour.
-    def collect(self, timeout_millis: float = 10_000) -> None:  # type: ignore[misc]
-        collect: Any = self._collect
-        if collect is None:
-            return
-        data: MetricsData | None = collect(self, timeout_millis=timeout_millis)
-        ours = self._fast.collect(self._delta)
-        if ours is not None:
-            data = merge(data, ours, self._resource)
-        if data is not None:
-            self._receive_metrics(data, timeout_millis=timeout_millis)
+        with self._fast_lock:
+            meters = list(self._fast_meters.values())
+        ours = [m for fast in meters if (m := fast.collect(self._fast_delta)) and fast.enabled]
+        if not ours:
+            return data
+        return merge(data, ours, self._sdk_config.resource)
 
 
-def merge(data: MetricsData | None, ours: ScopeMetrics, resource: Resource) -> MetricsData:
-    """``data`` with ``ours`` appended to its first resource (or to ``resource``)."""
+def merge(
+    data: MetricsData | None, ours: Sequence[ScopeMetrics], resource: Resource
+) -> MetricsData:
+    """``data`` with ``ours`` added to its first resource (or to ``resource``).
+
+    A scope the SDK reports too (a meter with both SDK instruments and fast
+    histograms) gets one ``ScopeMetrics`` holding both: OTLP encoders key scopes
+    by their identity, so a second entry for the same scope would replace the first.
+    """
     resource_metrics = list(data.resource_metrics) if data is not None else []
-    if resource_metrics:
-        first = resource_metrics[0]
-        resource_metrics[0] = ResourceMetrics(
-            resource=first.resource,
-            scope_metrics=[*first.scope_metrics, ours],
-            schema_url=first.schema_url,
+    if not resource_metrics:
+        return MetricsData(
+            resource_metrics=[
+                ResourceMetrics(resource=resource, scope_metrics=list(ours), schema_url="")
+            ]
         )
-    else:
-        resource_metrics = [ResourceMetrics(resource=resource, scope_metrics=[ours], schema_url="")]
+    first = resource_metrics[0]
+    scopes = list(first.scope_metrics)
+    for scope_metrics in ours:
+        for i, existing in enumerate(scopes):
+            if existing.scope == scope_metrics.scope:
+                scopes[i] = ScopeMetrics(
+                    scope=existing.scope,
+                    metrics=[*existing.metrics, *scope_metrics.metrics],
+                    schema_url=existing.schema_url,
+                )
+                break
+        else:
+            scopes.append(scope_metrics)
+    resource_metrics[0] = ResourceMetrics(
+        resource=first.resource, scope_metrics=scopes, schema_url=first.schema_url
+    )
     return MetricsData(resource_metrics=resource_metrics)
-
-
-_meters: weakref.WeakKeyDictionary[Any, FastMeter] = weakref.WeakKeyDictionary()
-
-
-def register(meter_provider: Any, meter: FastMeter) -> None:
-    """Mark ``meter_provider`` as one whose agentotel metrics go through ``meter``."""
-    _meters[meter_provider] = meter
-
-
-def fast_meter_for(meter_provider: Any) -> FastMeter | None:
-    """The fast meter registered for ``meter_provider`` (or the global provider), if any."""
-    if meter_provider is None:
-        from opentelemetry import metrics
-
-        meter_provider = metrics.get_meter_provider()
-    try:
-        return _meters.get(meter_provider)
-    except TypeError:
-        return None
 
 
 __all__ = [
     "CARDINALITY_LIMIT",
+    "DEFAULT_BOUNDS",
     "FastHistogram",
     "FastMeter",
-    "FastMetricReader",
+    "FastMeterProvider",
     "Series",
-    "fast_meter_for",
-    "register",
 ]

@@ -7,17 +7,23 @@ is validated element by element (twice: at start and again on
 built per span, and the sampler is called through several layers even when it
 is the default. That is the largest part of what a model call's span costs.
 
-When ``agentotel.instrument()`` creates the ``TracerProvider``, nobody else has
-configured it, so agentotel's own instrumentation can start spans through a
-:class:`FastTracer` that keeps the SDK's behaviour (sampler, id generator,
-resource, span limits, tracer configurator, every span processor, in order)
-with less work: :class:`FastSpan` is an SDK ``Span`` (and so a ``ReadableSpan``
-for processors and exporters) whose attributes live in a plain dict once their
-values are known to be valid, whose event and link lists are created only when
-used, and which is handed to the processors itself at ``end()``. Values that
-are not plain attribute values, or more attributes than the limit allows, take
-the SDK's own cleaning and bounding. Providers the application supplies keep
-the SDK's tracer.
+When ``agentotel.instrument()`` creates the tracer provider, it creates a
+:class:`FastTracerProvider`: an SDK ``TracerProvider`` whose public
+``get_tracer`` returns a :class:`FastTracer` that keeps the SDK's behaviour
+(sampler, id generator, resource, span limits, tracer configurator, every span
+processor, in order) with less work. :class:`FastSpan` is an SDK ``Span`` (and
+so a ``ReadableSpan`` for processors and exporters) whose attributes live in a
+plain dict once their values are known to be valid, whose event and link lists
+are created only when used, and which is handed to the processors itself at
+``end()``. Values that are not plain attribute values, or more attributes than
+the limit allows, take the SDK's own cleaning and bounding. Providers the
+application supplies (plain ``TracerProvider``) keep the SDK's tracer, and
+``AGENTOTEL_FAST_PATH=0`` makes ``instrument()`` build a plain one.
+
+The tracer reads some SDK internals (``_tracer_config``, ``_on_ending``,
+``_span_processors``, the SpanContext tuple layout): the supported SDK range in
+pyproject.toml is the one CI tests, oldest and newest, with the whole suite on
+both span paths.
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ import logging
 import random
 import sys
 import threading
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from time import time_ns
@@ -35,9 +40,16 @@ from typing import Any
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.attributes import BoundedAttributes
-from opentelemetry.sdk.trace import Event, Span, SpanProcessor, SynchronousMultiSpanProcessor
+from opentelemetry.sdk.trace import (
+    Event,
+    Span,
+    SpanProcessor,
+    SynchronousMultiSpanProcessor,
+    Tracer,
+    TracerProvider,
+)
 from opentelemetry.sdk.trace import sampling as sdk_sampling
-from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from opentelemetry.trace.propagation import _SPAN_KEY
@@ -47,13 +59,24 @@ from opentelemetry.util import types
 
 from agentotel.telemetry import context as _context
 
+try:
+    # The SDK's own decorator: as a decorator of a coroutine function it keeps the span
+    # current while the coroutine runs (contextlib's would end the span at the first await).
+    from opentelemetry.util._decorator import _agnosticcontextmanager as _contextmanager
+except ImportError:  # pragma: no cover - an API release moved it
+    _contextmanager = contextmanager  # type: ignore[assignment]
+
 _log = logging.getLogger("agentotel")
 
 _UNSET_STATUS = Status(StatusCode.UNSET)
 _getrandbits = random.getrandbits
 # TraceFlags are int subclasses: build the four combinations once.
 _FLAGS = tuple(TraceFlags(i) for i in range(4))
-_NO_OP_HOOKS = (SpanProcessor.on_start, SpanProcessor._on_ending)
+# SpanProcessor._on_ending (called as a span ends, before on_end) arrived after SDK 1.39:
+# where it is missing there is nothing to call (None stands for "no hook").
+_NO_OP_HOOKS = (SpanProcessor.on_start, getattr(SpanProcessor, "_on_ending", None), None)
+# The W3C "random trace id" flag, set by SDKs whose id generators declare it (1.40 on).
+_RANDOM_FLAG = 2 if hasattr(IdGenerator, "is_trace_id_random") else 0
 _SAMPLE = sdk_sampling.Decision.RECORD_AND_SAMPLE
 _DROP = sdk_sampling.Decision.DROP
 
@@ -108,7 +131,8 @@ class _Dispatch:
         if type(active) is not SynchronousMultiSpanProcessor or not isinstance(procs, tuple):
             self.key: Any = None
             self.on_start: tuple[Any, ...] = (active.on_start,)
-            self.on_ending: tuple[Any, ...] = (active._on_ending,)
+            on_ending = getattr(active, "_on_ending", None)
+            self.on_ending: tuple[Any, ...] = (on_ending,) if on_ending is not None else ()
             self.on_end: tuple[Any, ...] = (active.on_end,)
             return
         self.key = procs
@@ -124,6 +148,8 @@ class FastTracer(trace_api.Tracer):
 
     def __init__(self, sdk_tracer: Any) -> None:
         self._sdk = sdk_tracer
+        # SDKs before 1.40 have no tracer configurator: every tracer is enabled there.
+        self._configurable = hasattr(sdk_tracer, "_tracer_config")
         self._active = sdk_tracer.span_processor
         self._dispatch = _Dispatch(self._active)
         self._limits = limits = sdk_tracer._span_limits
@@ -137,10 +163,19 @@ class FastTracer(trace_api.Tracer):
         ids = sdk_tracer.id_generator
         self._random_ids = type(ids) is RandomIdGenerator
         self._ids = ids
+        self._is_random = getattr(ids, "is_trace_id_random", None) if _RANDOM_FLAG else None
         metrics = getattr(sdk_tracer, "_tracer_metrics", None)
         self._tracer_metrics = (
             None if metrics is None or type(metrics).__name__ == "NoOpTracerMetrics" else metrics
         )
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else a caller reads from an SDK tracer (resource, sampler, span_processor,
+        # instrumentation_info...) is the SDK tracer's: a FastTracer may be handed to any library.
+        sdk = self.__dict__.get("_sdk")
+        if sdk is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(sdk, name)
 
     def dispatch(self) -> _Dispatch:
         """The hooks for the processors registered now (processors can be added at any time)."""
@@ -166,7 +201,7 @@ class FastTracer(trace_api.Tracer):
         parent = parent_span.get_span_context() if parent_span is not None else None
         if parent is not None and not isinstance(parent, SpanContext):
             raise TypeError("parent_span_context must be a SpanContext or None.")
-        if not sdk._tracer_config.is_enabled:
+        if self._configurable and not sdk._tracer_config.is_enabled:
             return NonRecordingSpan(context=parent)  # type: ignore[arg-type]
         if parent is None or not parent.is_valid:
             parent = None
@@ -174,10 +209,11 @@ class FastTracer(trace_api.Tracer):
                 trace_id = _getrandbits(128)
                 while not trace_id:
                     trace_id = _getrandbits(128)
-                random_flag = 2
+                random_flag = _RANDOM_FLAG
             else:
                 trace_id = self._ids.generate_trace_id()
-                random_flag = 2 if self._ids.is_trace_id_random() else 0
+                is_random = self._is_random
+                random_flag = 2 if is_random is not None and is_random() else 0
         else:
             trace_id = parent[0]
             random_flag = parent[3] & 2
@@ -241,7 +277,7 @@ class FastTracer(trace_api.Tracer):
         started: FastSpan = span
         return started
 
-    @contextmanager
+    @_contextmanager
     def start_as_current_span(  # type: ignore[override]
         self,
         name: str,
@@ -332,7 +368,12 @@ class FastSpan(Span):
                 current.update(attributes)
                 return
             current = self._attributes = self._bounded(current)
-        current._set_items(attributes)
+        set_items = getattr(current, "_set_items", None)
+        if set_items is not None:
+            set_items(attributes)
+        else:  # opentelemetry-api before 1.40: one validated item at a time
+            for key, value in attributes.items():
+                current[key] = value
 
     def set_attribute(self, key: str, value: types.AnyValue) -> None:
         self.set_attributes({key: value})
@@ -387,33 +428,39 @@ class FastSpan(Span):
             on_end(self)
 
 
-_registered: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], FastTracer]] = (
-    weakref.WeakKeyDictionary()
-)
+class FastTracerProvider(TracerProvider):
+    """An SDK ``TracerProvider`` whose tracers start :class:`FastSpan` spans.
+
+    Everything else is the SDK's: processors, sampler, id generator, resource,
+    limits and tracer configurator are read from the provider and its SDK tracer
+    at each span. ``agentotel.instrument()`` builds one when it owns the pipeline
+    (``AGENTOTEL_FAST_PATH=0`` builds a plain ``TracerProvider`` instead).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fast_tracers: dict[Any, FastTracer] = {}
+        self._fast_lock = threading.Lock()
+
+    def get_tracer(
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+        attributes: types.Attributes = None,
+    ) -> trace_api.Tracer:
+        sdk_tracer = super().get_tracer(
+            instrumenting_module_name, instrumenting_library_version, schema_url, attributes
+        )
+        if not isinstance(sdk_tracer, Tracer):  # a disabled SDK gives a NoOpTracer
+            return sdk_tracer
+        # One fast tracer per scope (SDKs before 1.40 build a new SDK tracer per call).
+        scope = sdk_tracer._instrumentation_scope
+        with self._fast_lock:
+            tracer = self._fast_tracers.get(scope)
+            if tracer is None:
+                tracer = self._fast_tracers[scope] = FastTracer(sdk_tracer)
+        return tracer
 
 
-def register(tracer_provider: Any) -> None:
-    """Mark ``tracer_provider`` (an SDK ``TracerProvider`` agentotel built) for the fast path."""
-    _registered.setdefault(tracer_provider, {})
-
-
-def fast_tracer_for(tracer_provider: Any, scope: str, version: str) -> FastTracer | None:
-    """A :class:`FastTracer` for a registered provider (or the global one, when registered)."""
-    if tracer_provider is None:
-        tracer_provider = trace_api.get_tracer_provider()
-    try:
-        tracers = _registered.get(tracer_provider)
-    except TypeError:
-        return None
-    if tracers is None:
-        return None
-    tracer = tracers.get((scope, version))
-    if tracer is None:
-        sdk_tracer = tracer_provider.get_tracer(scope, version)
-        if not hasattr(sdk_tracer, "_tracer_config"):  # a disabled SDK gives a NoOpTracer
-            return None
-        tracer = tracers[(scope, version)] = FastTracer(sdk_tracer)
-    return tracer
-
-
-__all__ = ["FastSpan", "FastTracer", "fast_tracer_for", "register"]
+__all__ = ["FastSpan", "FastTracer", "FastTracerProvider"]

@@ -20,8 +20,6 @@ from opentelemetry.trace import Span, SpanKind, TracerProvider
 from agentotel import _config, semconv
 from agentotel.telemetry import mcp
 from agentotel.telemetry.emitter import TOOL_CALLS, ContentRecorder, Emitter
-from agentotel.telemetry.fastmetrics import fast_meter_for
-from agentotel.telemetry.fasttrace import fast_tracer_for
 from agentotel.telemetry.invocation import (
     AgentInvocation,
     InferenceInvocation,
@@ -32,6 +30,7 @@ from agentotel.telemetry.mcp import McpOperation
 from agentotel.telemetry.metrics import Instruments, MetricsRecorder, recorder
 from agentotel.telemetry.wrap import owned
 from agentotel.version import __version__
+
 
 SCOPE = "agentotel"
 
@@ -49,17 +48,15 @@ class TelemetryHandler:
     ) -> None:
         self.settings = settings if settings is not None else _config.from_env()
         self.names = self.settings.names
-        tracer: Any = fast_tracer_for(tracer_provider, scope, __version__)
-        self.tracer = (
-            tracer if tracer is not None else trace.get_tracer(scope, __version__, tracer_provider)
-        )
+        # A FastTracerProvider (the pipeline agentotel builds) hands out its fast tracer here.
+        self.tracer = trace.get_tracer(scope, __version__, tracer_provider)
         self.content_enabled = self.settings.content.enabled
         self.metrics: MetricsRecorder = MetricsRecorder()
         if self.settings.metrics:
-            # agentotel's own histograms when it owns the meter provider, else the SDK's.
-            fast = fast_meter_for(meter_provider)
-            meter: Any = fast if fast is not None else get_meter(scope, __version__, meter_provider)
-            self.metrics = recorder(meter, fast is not None, self.names)
+            # A FastMeterProvider's meter (the pipeline agentotel builds) records whole
+            # series at once (see fastmetrics); any other meter is the SDK's.
+            meter: Any = get_meter(scope, __version__, meter_provider)
+            self.metrics = recorder(meter, callable(getattr(meter, "series", None)), self.names)
         self.instruments: Instruments | None = self.metrics.instruments
         self.content = ContentRecorder(self.settings, logger_provider, scope)
         self.emitter = Emitter(self.tracer, self.metrics, self.content, TOOL_CALLS)

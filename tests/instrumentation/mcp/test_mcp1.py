@@ -7,6 +7,7 @@ same thing from a shell.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -29,4 +30,6 @@ def mcp1_python(request: pytest.FixtureRequest) -> Path:
 def test_cross_process_traces_on_mcp1(mcp1_python: Path) -> None:
     result = mcp1_env.run_tests(mcp1_python)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert "3 passed" in result.stdout
+    # Three tests, some of them on both span paths (the provider fixtures are parametrized).
+    passed = re.search(r"(\d+) passed", result.stdout)
+    assert passed is not None and int(passed.group(1)) >= 3, result.stdout[-2000:]

@@ -25,6 +25,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from agentotel import semconv
 from agentotel.instrumentation.mcp import MCPInstrumentor, native_spans
+from agentotel.telemetry.fastmetrics import FastMeterProvider
+from agentotel.telemetry.fasttrace import FastTracerProvider
 from tests.conftest import metric_points
 from tests.instrumentation.mcp.otlp_receiver import OTLPReceiver, ReceivedSpan
 
@@ -68,13 +70,17 @@ def receiver() -> Iterator[OTLPReceiver]:
 
 
 @pytest.fixture
-def client_side(receiver: OTLPReceiver) -> Iterator[tuple[TracerProvider, InMemoryMetricReader]]:
-    provider = TracerProvider(resource=Resource.create({semconv.SERVICE_NAME: "mcp-test-client"}))
+def client_side(
+    receiver: OTLPReceiver, span_path: str
+) -> Iterator[tuple[TracerProvider, InMemoryMetricReader]]:
+    fast = span_path == "fast"
+    tracers = FastTracerProvider if fast else TracerProvider
+    provider = tracers(resource=Resource.create({semconv.SERVICE_NAME: "mcp-test-client"}))
     provider.add_span_processor(
         SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{receiver.endpoint}/v1/traces"))
     )
     reader = InMemoryMetricReader()
-    meters = MeterProvider(metric_readers=[reader])
+    meters = (FastMeterProvider if fast else MeterProvider)(metric_readers=[reader])
     instrumentor = MCPInstrumentor()
     instrumentor.instrument(tracer_provider=provider, meter_provider=meters)
     yield provider, reader
