@@ -31,7 +31,6 @@ from agentotel.telemetry.metrics import Instruments, MetricsRecorder, recorder
 from agentotel.telemetry.wrap import owned
 from agentotel.version import __version__
 
-
 SCOPE = "agentotel"
 
 
