@@ -246,3 +246,26 @@ def test_the_handler_takes_the_path_of_its_providers(tracer_provider: Any, span_
 
     handler = TelemetryHandler(tracer_provider, settings=_config.Settings())
     assert isinstance(handler.tracer, FastTracer) is (span_path == "fast")
+
+
+def test_http_status_of_sdk_errors() -> None:
+    from agentotel.telemetry.invocation import http_status_of
+
+    class StatusError(Exception):
+        status_code = 503
+
+    class CodeError(Exception):
+        code = 429
+
+    class ClientError(Exception):
+        response = {"ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    class Odd(Exception):
+        code = "E42"
+        status_code = True
+
+    assert http_status_of(StatusError()) == 503
+    assert http_status_of(CodeError()) == 429
+    assert http_status_of(ClientError()) == 400
+    assert http_status_of(Odd()) is None
+    assert http_status_of(ValueError("x")) is None

@@ -41,6 +41,21 @@ def error_type_of(error: BaseException | str) -> str:
     return f"{module}.{cls.__qualname__}"
 
 
+def http_status_of(error: BaseException) -> int | None:
+    """The HTTP status an SDK's exception carries: ``status_code`` on openai, anthropic and
+    LiteLLM errors, ``code`` on google-genai's, the response metadata on botocore's."""
+    response = getattr(error, "response", None)
+    metadata = response.get("ResponseMetadata") if isinstance(response, dict) else None
+    for value in (
+        getattr(error, "status_code", None),
+        getattr(error, "code", None),
+        metadata.get("HTTPStatusCode") if isinstance(metadata, dict) else None,
+    ):
+        if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+            return value
+    return None
+
+
 class Invocation:
     """Common state of every operation: the span, the clock, extra attributes, the outcome."""
 
@@ -153,6 +168,9 @@ class Invocation:
                 if isinstance(error, BaseException):
                     span.record_exception(error, secrets.exception_attributes(error))
                     description = description or str(error) or self.error_type
+                    status_code = http_status_of(error)
+                    if status_code is not None:
+                        span.set_attribute(semconv.HTTP_RESPONSE_STATUS_CODE, status_code)
                 description = secrets.scrub(description) if description else self.error_type
                 span.set_status(Status(StatusCode.ERROR, description))
             self._finish()

@@ -288,6 +288,7 @@ def test_status_errors(
     span = only_span(span_exporter)
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes[semconv.ERROR_TYPE] == error_type
+    assert span.attributes[semconv.HTTP_RESPONSE_STATUS_CODE] == status
     (point,) = metric_points(metric_reader)["gen_ai.client.operation.duration"]
     assert point.attributes[semconv.ERROR_TYPE] == error_type
 
