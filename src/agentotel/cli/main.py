@@ -55,6 +55,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 service=args.service,
                 status=args.status,
                 limit=args.limit,
+                failed=args.failed,
             )
             _emit(args, {"traces": [t.to_dict() for t in found]}, render.traces(found, style))
         elif args.command == "show":

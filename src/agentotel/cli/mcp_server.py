@@ -67,13 +67,16 @@ class Tools:
         run: Annotated[str | None, _d("only this run id ('last' for the latest run)")] = None,
         service: Annotated[str | None, _d("only this service.name")] = None,
         status: Annotated[
-            Status | None, _d("'error' for traces with errors, 'ok' for the rest")
+            Status | None, _d("'error' for traces where any span erred, 'ok' for the rest")
         ] = None,
         limit: Annotated[int, _d("at most this many traces")] = 20,
+        failed: Annotated[bool, _d("only failed runs: traces whose root span is in error")] = False,
     ) -> dict[str, Any]:
-        """List recent traces, newest first: root span, duration, LLM and tool calls, tokens, cost, errors."""
+        """List recent traces, newest first: status (the root span's), root, duration, calls, tokens, cost, errors."""
         with self._open() as q:
-            found = q.traces(since=since, run=run, service=service, status=status, limit=limit)
+            found = q.traces(
+                since=since, run=run, service=service, status=status, limit=limit, failed=failed
+            )
             return {"traces": [t.to_dict() for t in found]}
 
     def show_trace(

@@ -40,7 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("traces", parents=[common, window], help="list recent traces")
-    p.add_argument("--status", choices=["error", "ok"], help="only traces with (or without) errors")
+    p.add_argument(
+        "--status", choices=["error", "ok"], help="only traces with (or without) an erring span"
+    )
+    p.add_argument(
+        "--failed", action="store_true", help="only failed runs (the root span is in error)"
+    )
     p.add_argument("--limit", type=int, default=20, metavar="N", help="at most N traces (20)")
 
     p = sub.add_parser("show", parents=[common], help="show one trace as a span tree")

@@ -130,10 +130,11 @@ def traces(found: Sequence[TraceSummary], style: Style) -> str:
                 f"{number(t.input_tokens)}/{number(t.output_tokens)}",
                 money(t.cost_usd),
                 style.red(str(t.error_count)) if t.error_count else "0",
+                style.red(f"FAILED {t.error_type or ''}".rstrip()) if t.status == "error" else "ok",
             ]
         )
     headers = ["TRACE", "ROOT", "STARTED", "DURATION", "SPANS", "LLM", "TOOLS", "TOKENS IN/OUT",
-               "COST", "ERRORS"]  # fmt: skip
+               "COST", "ERRORS", "RUN"]  # fmt: skip
     body = table(headers, rows, right=(3, 4, 5, 6, 7, 8, 9))
     return (
         body + "\n" + style.dim("(ids are prefixes: agentotel show ID accepts any unique prefix)")

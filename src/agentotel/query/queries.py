@@ -135,8 +135,13 @@ class Query:
         service: str | None = None,
         status: str | None = None,
         limit: int = 20,
+        failed: bool = False,
     ) -> list[TraceSummary]:
-        """Trace summaries, newest first."""
+        """Trace summaries, newest first.
+
+        ``status="error"`` keeps traces where any span erred (handled errors too);
+        ``failed=True`` keeps only traces whose root span failed: runs that crashed.
+        """
         found = self.backend.list_traces(
             TraceFilter(
                 since_ns=parse_time(since),
@@ -144,6 +149,7 @@ class Query:
                 run_id=self.resolve_run(run),
                 service=service,
                 status=check_status(status),
+                failed=failed,
                 limit=max(1, limit),
             )
         )

@@ -206,6 +206,10 @@ class TraceSummary:
     run_id: str | None
     vcs_revision: str | None
     cost_usd: float | None = None
+    status: str = "ok"
+    """The root span's outcome: ``"error"`` when the run itself failed, else ``"ok"``."""
+    error_type: str | None = None
+    """The root span's ``error.type`` when it failed."""
 
     @property
     def duration_ns(self) -> int:
@@ -214,6 +218,8 @@ class TraceSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "trace_id": self.trace_id,
+            "status": self.status,
+            "error_type": self.error_type,
             "root_name": self.root_name,
             "root_span_id": self.root_span_id,
             "start": iso(self.start_ns),
@@ -295,6 +301,7 @@ class TraceFilter:
     run_id: str | None = None
     service: str | None = None
     status: str | None = None  # "error": with an error span; "ok": without one
+    failed: bool = False  # only traces whose root span is in error
     limit: int = 20
 
 

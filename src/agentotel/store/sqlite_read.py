@@ -38,10 +38,13 @@ _FROM_FULL = (
     " LEFT JOIN span_data d ON d.span_id = s.id LEFT JOIN resources r ON r.id = s.resource_id"
 )
 _TRACE_COLUMNS = (
-    "trace_id, root_name, root_span_id, start_ns, end_ns, span_count, llm_calls, tool_calls, "
-    "input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, error_count, "
-    "service_name, run_id, vcs_revision"
+    "t.trace_id, t.root_name, t.root_span_id, t.start_ns, t.end_ns, t.span_count, t.llm_calls, "
+    "t.tool_calls, t.input_tokens, t.output_tokens, t.cache_read_tokens, "
+    "t.cache_creation_tokens, t.error_count, t.service_name, t.run_id, t.vcs_revision, "
+    "r.status, r.error_type"
 )
+# The root span's status is read through the (trace_id, span_id) index, one lookup per row.
+_TRACE_FROM = "traces t LEFT JOIN spans r ON r.trace_id = t.trace_id AND r.span_id = t.root_span_id"
 LLM_IN = "(" + ", ".join(f"'{op}'" for op in LLM_OPERATIONS) + ")"
 
 _WHERE_OPS = ("!=", ">=", "<=", "=", ">", "<")
@@ -78,33 +81,46 @@ def list_traces(conn: sqlite3.Connection, flt: TraceFilter) -> list[TraceSummary
     where: list[str] = []
     params: list[Any] = []
     if flt.since_ns is not None:
-        where.append("start_ns >= ?")
+        where.append("t.start_ns >= ?")
         params.append(flt.since_ns)
     if flt.until_ns is not None:
-        where.append("start_ns < ?")
+        where.append("t.start_ns < ?")
         params.append(flt.until_ns)
     if flt.run_id is not None:
-        where.append("run_id = ?")
+        where.append("t.run_id = ?")
         params.append(flt.run_id)
     if flt.service is not None:
-        where.append("service_name = ?")
+        where.append("t.service_name = ?")
         params.append(flt.service)
     if flt.status == "error":
-        where.append("error_count > 0")
+        where.append("t.error_count > 0")
     elif flt.status == "ok":
-        where.append("error_count = 0")
+        where.append("t.error_count = 0")
+    if flt.failed:
+        # A failed run has an erring span, so the error count narrows the lookups first.
+        where.append("t.error_count > 0 AND r.status = 'error'")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     rows = fetch(
         conn,
-        f"SELECT {_TRACE_COLUMNS} FROM traces{clause} ORDER BY start_ns DESC LIMIT ?",
+        f"SELECT {_TRACE_COLUMNS} FROM {_TRACE_FROM}{clause} ORDER BY t.start_ns DESC LIMIT ?",
         [*params, flt.limit],
     )
-    return [TraceSummary(*row) for row in rows]
+    return [trace_row(row) for row in rows]
+
+
+def trace_row(row: Sequence[Any]) -> TraceSummary:
+    """A :class:`TraceSummary` from a row of ``_TRACE_COLUMNS``."""
+    summary = TraceSummary(*row[:16])
+    summary.status = "error" if row[16] == "error" else "ok"
+    summary.error_type = row[17] if row[16] == "error" else None
+    return summary
 
 
 def trace_summary(conn: sqlite3.Connection, trace_id: str) -> TraceSummary | None:
-    rows = fetch(conn, f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", [trace_id])
-    return TraceSummary(*rows[0]) if rows else None
+    rows = fetch(
+        conn, f"SELECT {_TRACE_COLUMNS} FROM {_TRACE_FROM} WHERE t.trace_id = ?", [trace_id]
+    )
+    return trace_row(rows[0]) if rows else None
 
 
 def resolve_trace_id(conn: sqlite3.Connection, prefix: str, limit: int = 5) -> list[str]:
