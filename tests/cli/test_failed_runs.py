@@ -29,10 +29,10 @@ def test_traces_failed_on_the_cli(
     capsys: pytest.CaptureFixture[str], failing_store: dict[str, Any]
 ) -> None:
     store = failing_store["store"]
-    done = main(capsys, "traces", "--store", store, "--failed", "--json")
+    done = main(capsys, "traces", "--store", store, "--failed", "--run", "r1", "--json")
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)["traces"]
     assert [(r["status"], r["error_type"]) for r in rows] == [("error", "OrderMissing")]
-    table = main(capsys, "traces", "--store", store).stdout
+    table = main(capsys, "traces", "--store", store, "--run", "r1").stdout
     assert "FAILED OrderMissing" in table
     assert table.count("FAILED") == 1

@@ -130,7 +130,8 @@ def test_where_conditions(q: query.Query) -> None:
     )
     assert len(q.spans(where=["gen_ai.tool.call.id=call_5_2"])) == 1
     assert len(q.spans(where=["status=error"])) == 3
-    assert len(q.spans(where=["no.such.attribute=1"])) == 0
+    with pytest.raises(ValueError, match="no stored span has attribute"):
+        q.spans(where=["no.such.attribute=1"])
     with pytest.raises(ValueError):
         q.spans(where=["=x"])
     with pytest.raises(ValueError):

@@ -252,13 +252,7 @@ def _side(q: Any, selector: str, limit: int, config: Config) -> Side:
     if kind == "auto":
         kind, value = _guess(q, value)
     if kind == "run":
-        runs = source.run_ids(q)
-        if value.lower() in ("last", "latest"):
-            value = runs[0] if runs else value
-        elif value.lower() == "previous":
-            if len(runs) < 2:
-                raise CliError("the store holds fewer than two runs: no 'previous' run")
-            value = runs[1]
+        value = q.resolve_run(value) or value
         sel.run = value
         text = f"run {value}"
     elif kind == "commit":

@@ -90,6 +90,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 run=args.run,
                 service=args.service,
                 operation=args.operation,
+                where=args.where,
                 limit=args.limit,
             )
             data = {"by": args.by, "groups": [g.to_dict() for g in groups]}
@@ -155,7 +156,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``agentotel`` console script; returns the exit code."""
-    from agentotel.store.errors import AmbiguousTraceId, InvalidQuery, StoreError, TraceNotFound
+    from agentotel.store.errors import AmbiguousTraceId, InvalidQuery, NotFound, StoreError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -167,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         fail(str(exc))
         return exc.code
-    except (TraceNotFound, AmbiguousTraceId) as exc:
+    except (NotFound, AmbiguousTraceId) as exc:
         fail(str(exc.args[0]) if exc.args else "not found")
         return EXIT_NOT_FOUND
     except StoreError as exc:

@@ -17,6 +17,12 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+_WHERE_HELP = (
+    "attribute condition: = != ~ (substring) > < >= <=, on an attribute or on operation, "
+    "model, tool, agent, error_type, status, name, run, ...; repeatable"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument(
@@ -66,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ATTR=VALUE",
-        help="attribute condition (also !=, >, >=, <, <=); repeatable",
+        help=_WHERE_HELP,
     )
     p.add_argument("--limit", type=int, default=50, metavar="N", help="at most N spans (50)")
     p.add_argument("--full", action="store_true", help="include attributes and events in --json")
@@ -82,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="group by (operation)",
     )
     p.add_argument("--operation", metavar="OP", help="only this operation")
+    p.add_argument("--where", action="append", default=[], metavar="ATTR=VALUE", help=_WHERE_HELP)
     p.add_argument("--limit", type=int, default=50, metavar="N", help="at most N groups (50)")
 
     p = sub.add_parser("export", parents=[common], help="export a trace as OTLP JSON")

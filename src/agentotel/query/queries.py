@@ -9,14 +9,22 @@ from types import TracebackType
 from typing import Any
 
 from agentotel.query import otlp
-from agentotel.query.parse import LATEST, check_status, duration_ns, parse_time, parse_where
+from agentotel.query.parse import (
+    LATEST,
+    PREVIOUS,
+    check_status,
+    duration_ns,
+    parse_time,
+    parse_where,
+)
 from agentotel.query.results import SqlResult, Trace, tree_order
 from agentotel.store import settings as store_settings
 from agentotel.store.backend import GROUP_KEYS, TraceBackend
-from agentotel.store.errors import AmbiguousTraceId, TraceNotFound
+from agentotel.store.errors import AmbiguousTraceId, NotFound, TraceNotFound
 from agentotel.store.factory import open_backend
 from agentotel.store.model import (
     LLM_OPERATIONS,
+    WHERE_COLUMNS,
     AttrCondition,
     GroupStats,
     ModelUsage,
@@ -103,10 +111,33 @@ class Query:
     # --- operations ------------------------------------------------------------
 
     def resolve_run(self, run: str | None) -> str | None:
-        """A run id, with ``"last"`` meaning the run of the most recent trace."""
-        if run is not None and run.lower() in LATEST:
-            return self.backend.latest_run_id() or run
-        return run
+        """A stored run id; ``"last"`` is the run of the most recent trace, ``"previous"``
+        the run before it. Raises :class:`NotFound` (naming close run ids) for a run
+        the store does not hold."""
+        if run is None:
+            return None
+        lowered = run.strip().lower()
+        if lowered in LATEST or lowered == PREVIOUS:
+            runs = self.backend.run_ids(limit=2)
+            want = 0 if lowered in LATEST else 1
+            if len(runs) <= want:
+                held = "no runs" if not runs else "one run"
+                raise NotFound(f"no {lowered} run: the store holds {held}")
+            return runs[want]
+        runs = self.backend.run_ids(limit=1000)
+        if run in runs:
+            return run
+        raise NotFound(f"no run {run!r} in the store{_hint(run, runs)}")
+
+    def resolve_commit(self, commit: str) -> list[str]:
+        """The stored commits (``vcs.revision``) starting with ``commit``; raises
+        :class:`NotFound` naming recent ones when there is none."""
+        prefix = commit.strip().lower()
+        revisions = self.backend.revisions(limit=1000)
+        found = [r for r in revisions if r.lower().startswith(prefix)]
+        if not found:
+            raise NotFound(f"no traces at commit {commit!r}{_hint(commit, revisions)}")
+        return found
 
     def resolve_trace(self, trace_id: str) -> str:
         """A full trace id from an id, a unique prefix of one, or ``"last"``."""
@@ -117,15 +148,48 @@ class Query:
                 raise TraceNotFound("the store holds no traces yet")
             return latest
         if not text or any(c not in "0123456789abcdef" for c in text):
-            raise TraceNotFound(f"no trace {trace_id!r} (trace ids are hex)")
+            raise TraceNotFound(f"no trace {trace_id!r} (trace ids are hex){self._recent()}")
         matches = self.backend.resolve_trace_id(text, limit=5)
         if not matches:
-            raise TraceNotFound(f"no trace {trace_id}")
+            raise TraceNotFound(f"no trace {trace_id}{self._recent()}")
         if len(matches) > 1 and text not in matches:
             raise AmbiguousTraceId(
                 f"trace id prefix {trace_id} matches several traces: {', '.join(matches)}"
             )
         return text if text in matches else matches[0]
+
+    def resolve_span(self, span_id: str) -> tuple[str, str]:
+        """``(trace_id, span_id)`` of the span whose id is ``span_id`` or starts with it."""
+        text = span_id.strip().lower()
+        if not text or any(c not in "0123456789abcdef" for c in text):
+            raise NotFound(f"no span {span_id!r} (span ids are hex)")
+        matches = self.backend.resolve_span_id(text, limit=5)
+        exact = [m for m in matches if m[1] == text]
+        if exact:
+            return exact[0]
+        if not matches:
+            raise NotFound(f"no span {span_id}")
+        if len(matches) > 1:
+            raise AmbiguousTraceId(
+                f"span id prefix {span_id} matches several spans: "
+                + ", ".join(m[1] for m in matches)
+            )
+        return matches[0]
+
+    def _recent(self) -> str:
+        recent = [t.trace_id for t in self.backend.list_traces(TraceFilter(limit=3))]
+        return f" (recent: {', '.join(recent)}; see 'agentotel traces')" if recent else ""
+
+    def check_where(self, conditions: Sequence[AttrCondition]) -> None:
+        """Refuse (ValueError, naming the closest keys) a condition on a key no span has."""
+        for cond in conditions:
+            if cond.key in WHERE_COLUMNS or self.backend.has_attribute(cond.key):
+                continue
+            keys = [k.key for k in self.backend.attribute_keys(sample=2000)]
+            raise ValueError(
+                f"no stored span has attribute {cond.key!r}"
+                + _hint(cond.key, [*keys, *WHERE_COLUMNS], "closest keys", "most common keys")
+            )
 
     def traces(
         self,
@@ -248,6 +312,8 @@ class Query:
         service: str | None,
         limit: int,
     ) -> SpanFilter:
+        conditions = [parse_where(w) for w in where or ()]
+        self.check_where(conditions)
         return SpanFilter(
             operation=operation,
             model=model,
@@ -261,7 +327,7 @@ class Query:
             until_ns=parse_time(until),
             run_id=self.resolve_run(run),
             service=service,
-            where=[parse_where(w) for w in where or ()],
+            where=conditions,
             limit=max(1, limit),
         )
 
@@ -283,6 +349,19 @@ class Query:
             timeout_s = store_settings.sql_timeout_s()
         columns, rows = self.backend.sql(text, limit, timeout_s or None)
         return SqlResult(columns, list(rows))
+
+
+def _hint(value: str, known: Sequence[str], label: str = "closest", first: str = "recent") -> str:
+    """`` (closest: a, b, c)`` from ``known``, or its first three when none is close."""
+    import difflib
+
+    if not known:
+        return " (the store holds none)"
+    close = difflib.get_close_matches(value, known, n=3, cutoff=0.5)
+    close += [k for k in known if value.lower() in k.lower() and k not in close][: 3 - len(close)]
+    if close:
+        return f" ({label}: {', '.join(close)})"
+    return f" ({first}: {', '.join(known[:3])})"
 
 
 def open(

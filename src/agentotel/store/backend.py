@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from agentotel.store.model import (
+    AttributeKey,
     GroupStats,
     ModelUsage,
     Span,
@@ -43,7 +44,11 @@ class TraceBackend(Protocol):
         ...
 
     def list_traces(self, flt: TraceFilter) -> list[TraceSummary]:
-        """Trace summaries, newest first."""
+        """Trace summaries, newest first, each with its root span's ``status`` and ``error_type``.
+
+        ``flt.status`` keeps traces with (or without) any erring span; ``flt.failed``
+        only those whose root span is in error.
+        """
         ...
 
     def resolve_trace_id(self, prefix: str, limit: int = 5) -> list[str]:
@@ -58,6 +63,27 @@ class TraceBackend(Protocol):
         """The run id of the most recently started trace."""
         ...
 
+    def run_ids(self, limit: int = 1000) -> list[str]:
+        """Distinct run ids, the most recently started run first."""
+        ...
+
+    def revisions(self, limit: int = 1000) -> list[str]:
+        """Distinct ``vcs.revision`` values (commits), the most recently recorded first."""
+        ...
+
+    def resolve_span_id(self, prefix: str, limit: int = 5) -> list[tuple[str, str]]:
+        """``(trace_id, span_id)`` of the spans whose id starts with ``prefix`` (at most ``limit``)."""
+        ...
+
+    def has_attribute(self, key: str) -> bool:
+        """Whether any stored span carries attribute ``key`` (a ``--where`` key check)."""
+        ...
+
+    def attribute_keys(self, sample: int = 10_000) -> list[AttributeKey]:
+        """Attribute keys of the ``sample`` most recent spans, most common first, with
+        how many of those spans carry each and up to two example values."""
+        ...
+
     def trace_summary(self, trace_id: str) -> TraceSummary | None:
         """The summary of one trace."""
         ...
@@ -67,7 +93,12 @@ class TraceBackend(Protocol):
         ...
 
     def find_spans(self, flt: SpanFilter, full: bool = False) -> list[Span]:
-        """Spans matching a filter, newest first; ``full`` loads attributes and events."""
+        """Spans matching a filter, newest first; ``full`` loads attributes and events.
+
+        ``flt.where`` conditions use the operators of ``model.WHERE_OPS`` (``!=`` also
+        matches spans without the attribute; ``~`` is a substring test) on an
+        attribute or on a span field named in ``model.WHERE_COLUMNS``.
+        """
         ...
 
     def stats(self, by: str, flt: SpanFilter) -> list[GroupStats]:

@@ -305,6 +305,30 @@ class TraceFilter:
     limit: int = 20
 
 
+WHERE_OPS = ("=", "!=", "~", ">", "<", ">=", "<=")
+"""``--where`` operators: equal, not equal (also true when the attribute is absent),
+substring, and the numeric (or text) orderings."""
+
+WHERE_COLUMNS = (
+    "name", "kind", "status", "trace_id", "span_id", "parent_id", "duration_ns", "service",
+    "run", "operation", "provider", "model", "request_model", "response_model", "agent",
+    "tool", "tool_call_id", "error_type", "commit",
+)  # fmt: skip
+"""``--where`` keys that name a span's own fields rather than one of its attributes."""
+
+
+@dataclass
+class AttributeKey:
+    """An attribute key seen on stored spans: how many spans carry it and a few values."""
+
+    key: str
+    count: int
+    examples: list[Any] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "count": self.count, "examples": self.examples}
+
+
 @dataclass
 class AttrCondition:
     """``attribute OP value`` from ``--where``; the value is compared as a number when it is one."""

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from agentotel.store import sanitize, sqlite_read, sqlite_retention, sqlite_stats, sqlite_write
 from agentotel.store.errors import InvalidQuery, QueryTimeout, StoreError
 from agentotel.store.model import (
+    AttributeKey,
     GroupStats,
     ModelUsage,
     Span,
@@ -272,6 +273,21 @@ class SQLiteStore:
 
     def latest_run_id(self) -> str | None:
         return self._read(sqlite_read.latest_run_id)
+
+    def run_ids(self, limit: int = 1000) -> list[str]:
+        return self._read(sqlite_read.run_ids, limit)
+
+    def revisions(self, limit: int = 1000) -> list[str]:
+        return self._read(sqlite_read.revisions, limit)
+
+    def resolve_span_id(self, prefix: str, limit: int = 5) -> list[tuple[str, str]]:
+        return self._read(sqlite_read.resolve_span_id, prefix, limit)
+
+    def has_attribute(self, key: str) -> bool:
+        return self._read(sqlite_read.has_attribute, key)
+
+    def attribute_keys(self, sample: int = 10_000) -> list[AttributeKey]:
+        return self._read(sqlite_read.attribute_keys, sample)
 
     def trace_spans(self, trace_id: str) -> list[Span]:
         return self._read(sqlite_read.trace_spans, trace_id)

@@ -16,6 +16,8 @@ from typing import Any
 
 from agentotel.store.model import (
     LLM_OPERATIONS,
+    WHERE_OPS,
+    AttributeKey,
     Event,
     Link,
     ModelUsage,
@@ -47,8 +49,7 @@ _TRACE_COLUMNS = (
 _TRACE_FROM = "traces t LEFT JOIN spans r ON r.trace_id = t.trace_id AND r.span_id = t.root_span_id"
 LLM_IN = "(" + ", ".join(f"'{op}'" for op in LLM_OPERATIONS) + ")"
 
-_WHERE_OPS = ("!=", ">=", "<=", "=", ">", "<")
-_COLUMN_ALIASES = {
+_COLUMN_ALIASES = {  # every key of WHERE_COLUMNS
     "name": "s.name",
     "kind": "s.kind",
     "status": "s.status",
@@ -58,6 +59,16 @@ _COLUMN_ALIASES = {
     "duration_ns": "s.duration_ns",
     "service": "s.service_name",
     "run": "s.run_id",
+    "operation": "s.operation",
+    "provider": "s.provider",
+    "model": "coalesce(s.response_model, s.request_model)",
+    "request_model": "s.request_model",
+    "response_model": "s.response_model",
+    "agent": "s.agent_name",
+    "tool": "s.tool_name",
+    "tool_call_id": "s.tool_call_id",
+    "error_type": "s.error_type",
+    "commit": "s.vcs_revision",
 }
 
 
@@ -145,6 +156,67 @@ def latest_run_id(conn: sqlite3.Connection) -> str | None:
     return rows[0][0] if rows else None
 
 
+def run_ids(conn: sqlite3.Connection, limit: int) -> list[str]:
+    rows = fetch(
+        conn,
+        "SELECT run_id FROM traces WHERE run_id IS NOT NULL GROUP BY run_id "
+        "ORDER BY max(start_ns) DESC LIMIT ?",
+        [limit],
+    )
+    return [row[0] for row in rows]
+
+
+def revisions(conn: sqlite3.Connection, limit: int) -> list[str]:
+    rows = fetch(
+        conn,
+        "SELECT vcs_revision FROM traces WHERE vcs_revision IS NOT NULL GROUP BY vcs_revision "
+        "ORDER BY max(start_ns) DESC LIMIT ?",
+        [limit],
+    )
+    return [row[0] for row in rows]
+
+
+def resolve_span_id(conn: sqlite3.Connection, prefix: str, limit: int) -> list[tuple[str, str]]:
+    # No index leads with span_id: a range over the text is a scan of the narrow table.
+    prefix = prefix.lower()
+    rows = fetch(
+        conn,
+        "SELECT trace_id, span_id FROM spans WHERE span_id >= ? AND span_id < ? LIMIT ?",
+        [prefix, prefix + "~", limit],
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def has_attribute(conn: sqlite3.Connection, key: str) -> bool:
+    if '"' in key:
+        return False
+    rows = fetch(
+        conn,
+        "SELECT 1 FROM span_data WHERE json_type(attributes, ?) IS NOT NULL LIMIT 1",
+        [f'$."{key}"'],
+    )
+    return bool(rows)
+
+
+def attribute_keys(conn: sqlite3.Connection, sample: int) -> list[AttributeKey]:
+    rows = fetch(
+        conn,
+        "SELECT j.key, count(*), min(j.value), max(j.value) FROM "
+        "(SELECT attributes FROM span_data ORDER BY span_id DESC LIMIT ?) d, "
+        "json_each(d.attributes) j GROUP BY j.key ORDER BY count(*) DESC, j.key",
+        [sample],
+    )
+    out: list[AttributeKey] = []
+    for key, count, low, high in rows:
+        examples = [_clip(low)] if low == high else [_clip(low), _clip(high)]
+        out.append(AttributeKey(key, count, examples))
+    return out
+
+
+def _clip(value: Any) -> Any:
+    return value if not isinstance(value, str) or len(value) <= 80 else value[:80] + "..."
+
+
 def trace_spans(conn: sqlite3.Connection, trace_id: str) -> list[Span]:
     rows = fetch(
         conn,
@@ -209,8 +281,8 @@ def span_where(
         eq("s.service_name", flt.service)
     needs_data = False
     for cond in flt.where:
-        if cond.op not in _WHERE_OPS:
-            raise ValueError(f"unknown operator {cond.op!r}")
+        if cond.op not in WHERE_OPS:
+            raise ValueError(f"unsupported operator {cond.op!r}")
         column = _COLUMN_ALIASES.get(cond.key)
         if column is None:
             if '"' in cond.key:
@@ -223,7 +295,13 @@ def span_where(
             value = float(cond.value) if "." in cond.value else int(cond.value)
         if cond.value.lower() in ("true", "false"):
             value = cond.value.lower() == "true"
-        where.append(f"{column} {cond.op} ?")
+        if cond.op == "~":
+            where.append(f"instr(CAST({column} AS TEXT), ?) > 0")
+            value = cond.value
+        elif cond.op == "!=":  # a span without the attribute is not equal either
+            where.append(f"{column} IS NOT ?")
+        else:
+            where.append(f"{column} {cond.op} ?")
         params.append(value)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     if needs_data and join:
