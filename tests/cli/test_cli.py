@@ -173,7 +173,7 @@ def test_bad_input_exit_codes(
     capsys: pytest.CaptureFixture[str], store: dict[str, Any], tmp_path: Path
 ) -> None:
     done = main(capsys, "show", "ffffffff", "--store", store["path"])
-    assert done.returncode == 1 and "no trace ffffffff" in one_line_error(done)
+    assert done.returncode == 1 and "no trace or span ffffffff" in one_line_error(done)
     done = main(capsys, "show", "000", "--store", store["path"])
     assert done.returncode == 1 and "several traces" in one_line_error(done)
     done = main(capsys, "traces", "--since", "whenever", "--store", store["path"])

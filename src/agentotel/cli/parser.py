@@ -55,7 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20, metavar="N", help="at most N traces (20)")
 
     p = sub.add_parser("show", parents=[common], help="show one trace as a span tree")
-    p.add_argument("trace_id", metavar="TRACE_ID", help="a trace id, a unique prefix, or 'last'")
+    p.add_argument(
+        "trace_id",
+        metavar="ID",
+        help="a trace id, a span id (its trace, with the span marked), a unique prefix, or 'last'",
+    )
     p.add_argument("--no-content", action="store_true", help="hide captured message content")
 
     p = sub.add_parser("spans", parents=[common, window], help="find spans")

@@ -348,6 +348,8 @@ def show(trace: Trace, style: Style, content: bool = True) -> str:
             facts.append(f"{number(span.input_tokens)}→{number(span.output_tokens)} tok")
         if span.cost_usd is not None:
             facts.append(money(span.cost_usd))
+        if span.span_id == trace.focus_span_id:
+            facts.append(style.bold(f"{'◀' if style.unicode else '<'} span {span.span_id}"))
         row = (
             f"{name.ljust(name_width)}  {duration(span.duration_ns).rjust(9)}  "
             f"{_bar(span, t.start_ns, t.duration_ns, bar_width, style)}  {'  '.join(facts)}"

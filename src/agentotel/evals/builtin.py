@@ -88,7 +88,9 @@ class Evaluator:
             score=max(0.0, min(1.0, score)),
             passed=passed,
             explanation=explanation,
-            trace_id=trace.trace_id if trace is not None else None,
+            # A result over many traces points at the first span it is about, so every
+            # finding names a trace (and, in its JSON, a span) that `agentotel show` opens.
+            trace_id=trace.trace_id if trace is not None else spans[0].trace_id if spans else None,
             span_id=trace.root.span_id if trace is not None else None,
             span_ids=[s.span_id for s in spans],
             subject=subject,

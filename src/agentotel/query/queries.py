@@ -221,8 +221,22 @@ class Query:
         return found
 
     def trace(self, trace_id: str) -> Trace:
-        """One trace with all its spans in tree order; raises TraceNotFound."""
-        full_id = self.resolve_trace(trace_id)
+        """One trace with all its spans in tree order; raises TraceNotFound.
+
+        ``trace_id`` may also be a span id or a unique prefix of one: the result is
+        that span's trace, with ``focus_span_id`` naming the span.
+        """
+        focus: str | None = None
+        try:
+            full_id = self.resolve_trace(trace_id)
+        except TraceNotFound:
+            text = trace_id.strip().lower()
+            if text in LATEST or not text or any(c not in "0123456789abcdef" for c in text):
+                raise
+            try:
+                full_id, focus = self.resolve_span(text)
+            except NotFound:
+                raise TraceNotFound(f"no trace or span {trace_id}{self._recent()}") from None
         summary = self.backend.trace_summary(full_id)
         spans = self.backend.trace_spans(full_id)
         if summary is None or not spans:
@@ -230,7 +244,7 @@ class Query:
         self._price_traces([summary])
         for span in spans:
             self._price_span(span)
-        return Trace(summary=summary, spans=tree_order(spans))
+        return Trace(summary=summary, spans=tree_order(spans), focus_span_id=focus)
 
     def spans(
         self,
