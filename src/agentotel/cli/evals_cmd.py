@@ -104,22 +104,20 @@ def _selection(args: argparse.Namespace, config: Config) -> tuple[Selection, boo
     return sel, False
 
 
-def run_eval(args: argparse.Namespace) -> int:
+def build_report(args: argparse.Namespace) -> tuple[Report, Path | None]:
+    """The evaluation ``eval`` asked for, unrecorded, and the store it read (None: a file)."""
     from agentotel import query
-    from agentotel.cli import render
     from agentotel.cli.errors import CliError
-    from agentotel.evals import record, source
+    from agentotel.evals import source
     from agentotel.evals.builtin import Context
     from agentotel.evals.model import Report
     from agentotel.evals.runner import run_evaluators
     from agentotel.query.otlp import OTLPError
-    from agentotel.store.errors import StoreError
     from agentotel.store.settings import default_path
 
     config = _config(args)
     evaluators = config.evaluators(args.evaluator or None)
     sel, latest = _selection(args, config)
-    recorded: dict[str, Any] = {}
     if args.file:
         try:
             traces, truncated = source.from_file(args.file, sel)
@@ -147,6 +145,16 @@ def run_eval(args: argparse.Namespace) -> int:
         source={**src, "config": config.source},
         truncated=truncated,
     )
+    return report, store_path
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from agentotel.cli import render
+    from agentotel.evals import record
+    from agentotel.store.errors import StoreError
+
+    recorded: dict[str, Any] = {}
+    report, store_path = build_report(args)
     if store_path is not None and not args.no_record:
         try:
             recorded["store"] = record.record_in_store(store_path, report)

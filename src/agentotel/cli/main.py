@@ -60,7 +60,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             _emit(args, {"traces": [t.to_dict() for t in found]}, render.traces(found, style))
         elif args.command == "show":
             trace = q.trace(args.trace_id)
-            _emit(args, trace.to_dict(), render.show(trace, style, content=not args.no_content))
+            fmt = "json" if args.json else args.format or "tree"
+            if fmt == "compact":
+                from agentotel.query.compact import trace_lines
+
+                sys.stdout.write("\n".join(trace_lines(trace)) + "\n")
+            elif fmt == "json":
+                render.dump_json(trace.to_dict())
+            else:
+                sys.stdout.write(render.show(trace, style, content=not args.no_content) + "\n")
         elif args.command == "spans":
             spans = q.spans(
                 operation=args.operation,
@@ -101,6 +109,9 @@ def _dispatch(args: argparse.Namespace) -> int:
                 _write_file(args.output, json.dumps(payload) + "\n")
             else:
                 render.dump_json(payload)
+        elif args.command == "schema":
+            data = q.schema(sample=max(1, args.sample))
+            _emit(args, data, render.schema(data))
         elif args.command == "sql":
             result = q.sql(args.query, limit=args.limit, timeout_s=_sql_timeout(args.timeout))
             _emit(args, result.to_dict(), render.sql(result))

@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a trace id, a span id (its trace, with the span marked), a unique prefix, or 'last'",
     )
     p.add_argument("--no-content", action="store_true", help="hide captured message content")
+    p.add_argument(
+        "--format",
+        choices=["tree", "json", "compact"],
+        default=None,
+        help="tree (default), json (as --json), or compact: one line per span, long values elided",
+    )
 
     p = sub.add_parser("spans", parents=[common, window], help="find spans")
     p.add_argument("--operation", metavar="OP", help="chat, execute_tool, invoke_agent, ...")
@@ -114,6 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("mcp", help="serve the store read-only to MCP clients (stdio)")
     p.add_argument("--store", metavar="PATH", help="trace store file")
+
+    p = sub.add_parser(
+        "schema", parents=[common], help="tables, columns and attribute keys in the store"
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="attribute keys of the N newest spans",
+    )
 
     p = sub.add_parser("sql", parents=[common], help="run one read-only SQL query on the store")
     p.add_argument("query", metavar="SQL", help="one SELECT statement")

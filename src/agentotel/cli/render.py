@@ -366,6 +366,21 @@ def show(trace: Trace, style: Style, content: bool = True) -> str:
     return "\n".join(lines)
 
 
+def schema(data: dict[str, Any]) -> str:
+    lines = ["tables (agentotel sql):"]
+    for name, columns in data["tables"].items():
+        lines.append(f"  {name}: {', '.join(columns)}")
+    lines.append(f"--where fields: {', '.join(data['where_fields'])}")
+    lines.append(f"--where operators: {' '.join(data['where_operators'])}")
+    lines.append(f"attribute keys (of the {data['sampled_spans']:,} newest spans):")
+    rows = [
+        [k["key"], str(k["count"]), clip(", ".join(map(str, k["examples"])), 60)]
+        for k in data["attribute_keys"]
+    ]
+    lines.append(table(["  KEY", "SPANS", "EXAMPLES"], [["  " + r[0], *r[1:]] for r in rows], (1,)))
+    return "\n".join(lines)
+
+
 def dump_json(data: Any, stream: TextIO | None = None) -> None:
     out = stream if stream is not None else sys.stdout
     json.dump(data, out, ensure_ascii=False, indent=2, default=str)

@@ -25,6 +25,7 @@ from agentotel.store.factory import open_backend
 from agentotel.store.model import (
     LLM_OPERATIONS,
     WHERE_COLUMNS,
+    WHERE_OPS,
     AttrCondition,
     GroupStats,
     ModelUsage,
@@ -344,6 +345,19 @@ class Query:
             where=conditions,
             limit=max(1, limit),
         )
+
+    def schema(self, sample: int = 10_000) -> dict[str, Any]:
+        """What can be asked: tables and columns for ``sql``, the span fields ``where``
+        takes, and the attribute keys of the ``sample`` most recent spans with counts
+        and example values."""
+        keys = self.backend.attribute_keys(sample=sample)
+        return {
+            "tables": self.backend.tables(),
+            "where_fields": list(WHERE_COLUMNS),
+            "where_operators": list(WHERE_OPS),
+            "attribute_keys": [k.to_dict() for k in keys],
+            "sampled_spans": sample,
+        }
 
     def export_otlp(self, trace_id: str) -> dict[str, Any]:
         """One trace as an OTLP JSON ``ExportTraceServiceRequest``."""

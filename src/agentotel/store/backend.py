@@ -75,6 +75,10 @@ class TraceBackend(Protocol):
         """``(trace_id, span_id)`` of the spans whose id starts with ``prefix`` (at most ``limit``)."""
         ...
 
+    def tables(self) -> dict[str, list[str]]:
+        """The tables and views a ``sql`` statement can read, each with its column names."""
+        ...
+
     def has_attribute(self, key: str) -> bool:
         """Whether any stored span carries attribute ``key`` (a ``--where`` key check)."""
         ...

@@ -283,6 +283,9 @@ class SQLiteStore:
     def resolve_span_id(self, prefix: str, limit: int = 5) -> list[tuple[str, str]]:
         return self._read(sqlite_read.resolve_span_id, prefix, limit)
 
+    def tables(self) -> dict[str, list[str]]:
+        return self._read(sqlite_read.tables)
+
     def has_attribute(self, key: str) -> bool:
         return self._read(sqlite_read.has_attribute, key)
 

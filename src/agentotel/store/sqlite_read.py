@@ -187,6 +187,18 @@ def resolve_span_id(conn: sqlite3.Connection, prefix: str, limit: int) -> list[t
     return [(row[0], row[1]) for row in rows]
 
 
+def tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    names = fetch(
+        conn,
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite_%' AND name NOT IN ('agentotel_schema', 'meta') "
+        "UNION ALL SELECT name FROM sqlite_temp_master WHERE type = 'view' ORDER BY 1",
+    )
+    return {
+        name: [row[1] for row in fetch(conn, f"PRAGMA table_info('{name}')")] for (name,) in names
+    }
+
+
 def has_attribute(conn: sqlite3.Connection, key: str) -> bool:
     if '"' in key:
         return False
