@@ -136,7 +136,7 @@ def test_spans_stats_and_sql(capsys: pytest.CaptureFixture[str], store: dict[str
     assert data["by"] == "tool"
     assert data["groups"][0]["key"] == "get_weather" and data["groups"][0]["count"] == 7
     table = main(capsys, "stats", "--store", store["path"], "--by", "model").stdout
-    assert table.splitlines()[0].split()[:3] == ["MODEL", "COUNT", "ERRORS"]
+    assert table.splitlines()[0].split()[:4] == ["MODEL", "TRACES", "SPANS", "ERRORS"]
     data = json.loads(main(capsys, "sql", "SELECT count(*) AS n FROM traces", "--store", store["path"],
                           "--json").stdout)  # fmt: skip
     assert data == {"columns": ["n"], "rows": [[5]]}

@@ -6,6 +6,7 @@ import argparse
 from typing import NoReturn
 
 from agentotel.cli.errors import EXIT_USAGE, fail
+from agentotel.store.backend import GROUP_KEYS
 from agentotel.version import __version__
 
 
@@ -94,8 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--by",
         default="operation",
-        choices=["operation", "model", "tool", "agent", "provider", "service", "run", "name"],
-        help="group by (operation)",
+        choices=list(GROUP_KEYS),
+        help="group by (operation); run and service give per-trace percentiles",
     )
     p.add_argument("--operation", metavar="OP", help="only this operation")
     p.add_argument("--where", action="append", default=[], metavar="ATTR=VALUE", help=_WHERE_HELP)

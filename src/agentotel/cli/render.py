@@ -179,20 +179,35 @@ def stats(groups: Sequence[GroupStats], by: str, style: Style) -> str:
         rows.append(
             [
                 clip(str(g.key) if g.key is not None else "(none)", 40),
+                number(g.trace_count),
                 number(g.count),
                 number(g.error_count),
                 f"{g.error_rate * 100:.1f}%",
                 duration(g.p50_ns),
                 duration(g.p95_ns),
                 duration(g.p99_ns),
+                duration(g.total_ns),
                 number(g.input_tokens),
                 number(g.output_tokens),
                 money(g.cost_usd),
             ]
         )
-    headers = [by.upper(), "COUNT", "ERRORS", "ERR%", "P50", "P95", "P99", "TOKENS IN",
-               "TOKENS OUT", "COST"]  # fmt: skip
-    out = table(headers, rows, right=tuple(range(1, 10)))
+    headers = [by.upper(), "TRACES", "SPANS", "ERRORS", "ERR%", "P50", "P95", "P99", "TOTAL",
+               "TOKENS IN", "TOKENS OUT", "COST"]  # fmt: skip
+    out = table(headers, rows, right=tuple(range(1, 12)))
+    if any(g.per_trace for g in groups):
+        out += "\n" + style.dim("(P50/P95/P99 and TOTAL are of whole traces)")
+    kinds = [
+        [f"  {clip(str(g.key), 30)} {op}", number(k.count), number(k.error_count),
+         duration(k.p50_ns), duration(k.p95_ns), duration(k.p99_ns), duration(k.total_ns)]
+        for g in groups for op, k in g.kinds.items()
+    ]  # fmt: skip
+    if kinds and by != "operation":
+        out += "\n\nper operation:\n" + table(
+            ["  GROUP OPERATION", "SPANS", "ERRORS", "P50", "P95", "P99", "TOTAL"],
+            kinds,
+            right=tuple(range(1, 7)),
+        )
     if any(not g.exact for g in groups):
         out += "\n" + style.dim("(percentiles estimated from ~5% duration buckets)")
     return out

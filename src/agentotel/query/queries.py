@@ -375,7 +375,7 @@ class Query:
         """
         if timeout_s is None:
             timeout_s = store_settings.sql_timeout_s()
-        columns, rows = self.backend.sql(text, limit, timeout_s or None)
+        columns, rows = self.backend.sql(text, limit, timeout_s or None, prices=self.prices)
         return SqlResult(columns, list(rows))
 
 

@@ -10,7 +10,7 @@ used, :class:`~agentotel.store.errors.InvalidQuery` for a refused ``sql``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from agentotel.store.model import (
@@ -24,7 +24,9 @@ from agentotel.store.model import (
     TraceSummary,
 )
 
-GROUP_KEYS = ("operation", "model", "tool", "agent", "provider", "service", "run", "name")
+GROUP_KEYS = (
+    "operation", "model", "tool", "agent", "provider", "service", "run", "name", "error_type",
+)  # fmt: skip
 """What ``stats`` can group by."""
 
 
@@ -106,7 +108,12 @@ class TraceBackend(Protocol):
         ...
 
     def stats(self, by: str, flt: SpanFilter) -> list[GroupStats]:
-        """Per-group counts, errors, latency percentiles, tokens and per-model usage."""
+        """Per-group counts, errors, latency percentiles, tokens and per-model usage.
+
+        Each group also carries its trace count, total time and per-operation
+        percentiles (``GroupStats.kinds``); groups of whole traces (``run``,
+        ``service``) give percentiles and total time of the traces themselves.
+        """
         ...
 
     def usage_by_trace(self, trace_ids: Iterable[str]) -> dict[str, list[ModelUsage]]:
@@ -114,9 +121,19 @@ class TraceBackend(Protocol):
         ...
 
     def sql(
-        self, text: str, limit: int, timeout_s: float | None = None
+        self,
+        text: str,
+        limit: int,
+        timeout_s: float | None = None,
+        prices: Callable[[str | None, int, int, int, int], float | None] | None = None,
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one read-only statement; returns column names and at most ``limit`` rows.
+
+        With ``prices`` (``prices(model, input, output, cache_read, cache_creation)``),
+        the statement can also read ``span_costs`` (one row per model call with
+        tokens: trace_id, span_id, run_id, operation, name, model, the token counts,
+        start_ns, cost_usd) and ``trace_costs`` (trace_id, run_id, llm_calls,
+        priced_calls, cost_usd).
 
         Raises ``InvalidQuery`` for a statement the backend refuses and
         ``QueryTimeout`` when it runs longer than ``timeout_s`` seconds.

@@ -253,6 +253,28 @@ class ModelUsage:
 
 
 @dataclass
+class KindStats:
+    """One span kind (operation) within a stats group: latency is only compared within a kind."""
+
+    count: int
+    error_count: int
+    p50_ns: int | None
+    p95_ns: int | None
+    p99_ns: int | None
+    total_ns: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "error_count": self.error_count,
+            "p50_ms": ms(self.p50_ns),
+            "p95_ms": ms(self.p95_ns),
+            "p99_ms": ms(self.p99_ns),
+            "total_ms": ms(self.total_ns),
+        }
+
+
+@dataclass
 class GroupStats:
     """One row of ``agentotel stats``: a group's count, errors, latency percentiles and tokens."""
 
@@ -269,6 +291,15 @@ class GroupStats:
     exact: bool = True
     usage: list[ModelUsage] = field(default_factory=list)
     cost_usd: float | None = None
+    trace_count: int = 0
+    """Distinct traces with a span in the group."""
+    total_ns: int = 0
+    """Time spent: the traces' wall time when grouping whole traces (run, service), else the
+    sum of the group's span durations."""
+    per_trace: bool = False
+    """Percentiles are of trace durations (groups of whole traces: run, service)."""
+    kinds: dict[str, KindStats] = field(default_factory=dict)
+    """Per span kind (operation): count, errors, percentiles, total time."""
 
     @property
     def error_rate(self) -> float:
@@ -284,6 +315,10 @@ class GroupStats:
             "p95_ms": ms(self.p95_ns),
             "p99_ms": ms(self.p99_ns),
             "percentiles_exact": self.exact,
+            "percentiles_of": "traces" if self.per_trace else "spans",
+            "trace_count": self.trace_count,
+            "total_ms": ms(self.total_ns),
+            "by_operation": {k: v.to_dict() for k, v in self.kinds.items()},
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "cache_read_tokens": self.cache_read_tokens,

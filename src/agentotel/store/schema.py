@@ -129,4 +129,15 @@ def readable_tables() -> dict[str, list[str]]:
             continue
         columns = [line.split()[0] for line in body.splitlines() if line.strip()[:1].isalpha()]
         out[words[2]] = [c for c in columns if c.upper() not in ("PRIMARY", "UNIQUE")]
+    out.update(COST_VIEWS)
     return out
+
+
+COST_VIEWS = {
+    "span_costs": [
+        "trace_id", "span_id", "run_id", "operation", "name", "model", "input_tokens",
+        "output_tokens", "cache_read_tokens", "cache_creation_tokens", "start_ns", "cost_usd",
+    ],
+    "trace_costs": ["trace_id", "run_id", "llm_calls", "priced_calls", "cost_usd"],
+}  # fmt: skip
+"""Views the query layer adds to a read-only ``sql`` connection (priced in Python)."""

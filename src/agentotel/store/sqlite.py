@@ -306,14 +306,24 @@ class SQLiteStore:
         return self._read(sqlite_read.usage_by_trace, list(trace_ids))
 
     def sql(
-        self, text: str, limit: int, timeout_s: float | None = None
+        self,
+        text: str,
+        limit: int,
+        timeout_s: float | None = None,
+        prices: Callable[[str | None, int, int, int, int], float | None] | None = None,
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run one read-only statement, stopped after ``timeout_s`` (None: no limit)."""
+        """Run one read-only statement, stopped after ``timeout_s`` (None: no limit).
+
+        With ``prices``, the views ``span_costs`` and ``trace_costs`` (a ``cost_usd``
+        column per model call and per trace) can be read too.
+        """
         if not self.readonly:
             raise StoreError("agentotel sql only runs on a store opened read-only")
         with self._lock:
             with self._translate():
                 conn = self._ready()
+                if prices is not None:
+                    sqlite_read.cost_views(conn, prices)
 
             def authorize(action: int, *_: Any) -> int:
                 return sqlite3.SQLITE_OK if action in _READ_ACTIONS else sqlite3.SQLITE_DENY

@@ -11,7 +11,7 @@ import contextlib
 import json
 import math
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from agentotel.store.model import (
@@ -185,6 +185,37 @@ def resolve_span_id(conn: sqlite3.Connection, prefix: str, limit: int) -> list[t
         [prefix, prefix + "~", limit],
     )
     return [(row[0], row[1]) for row in rows]
+
+
+def cost_views(
+    conn: sqlite3.Connection, prices: Callable[[str | None, int, int, int, int], float | None]
+) -> None:
+    """The temporary views ``span_costs`` and ``trace_costs`` on this connection, priced by
+    ``prices`` (registered as the SQL function ``agentotel_cost``)."""
+
+    def cost(model: str | None, tin: int, tout: int, tcr: int, tcc: int) -> float | None:
+        value = prices(model, tin or 0, tout or 0, tcr or 0, tcc or 0)
+        return None if value is None else round(value, 6)
+
+    conn.create_function("agentotel_cost", 5, cost, deterministic=True)
+    conn.execute("PRAGMA query_only = OFF")  # temporary views live outside the store file
+    try:
+        conn.execute(
+            "CREATE TEMP VIEW IF NOT EXISTS span_costs AS SELECT s.trace_id, s.span_id, "
+            "s.run_id, s.operation, s.name, coalesce(s.response_model, s.request_model) AS model, "
+            "s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_creation_tokens, "
+            "s.start_ns, agentotel_cost(coalesce(s.response_model, s.request_model), "
+            "s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_creation_tokens) "
+            f"AS cost_usd FROM main.spans s WHERE s.operation IN {LLM_IN} "
+            "AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)"
+        )
+        conn.execute(
+            "CREATE TEMP VIEW IF NOT EXISTS trace_costs AS SELECT trace_id, run_id, "
+            "count(*) AS llm_calls, count(cost_usd) AS priced_calls, sum(cost_usd) AS cost_usd "
+            "FROM span_costs GROUP BY trace_id"
+        )
+    finally:
+        conn.execute("PRAGMA query_only = ON")
 
 
 def tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
