@@ -167,7 +167,7 @@ def test_stats_exact_percentiles(q: query.Query) -> None:
     assert sorted(agents[0].to_dict()) == sorted(
         ["key", "count", "error_count", "error_rate", "p50_ms", "p95_ms", "p99_ms",
          "percentiles_exact", "input_tokens", "output_tokens", "cache_read_tokens",
-         "cache_creation_tokens", "cost_usd", "percentiles_of", "trace_count", "total_ms",
+         "cache_creation_tokens", "cost_usd", "cost_source", "percentiles_of", "trace_count", "total_ms",
          "by_operation"]
     )  # fmt: skip
     models = {g.key: g.count for g in q.stats(by="model")}

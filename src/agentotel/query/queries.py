@@ -44,7 +44,7 @@ def _default_prices() -> PriceFn | None:
         from agentotel import pricing
     except ImportError:
         return None
-    return pricing.cost
+    return pricing.pricer()
 
 
 class Query:
@@ -72,10 +72,17 @@ class Query:
 
     # --- pricing ---------------------------------------------------------------
 
-    def _price(self, usage: Iterable[ModelUsage]) -> float | None:
+    def _source(self, model: str | None) -> str | None:
+        """Where the price of ``model`` comes from (see :mod:`agentotel.pricing`)."""
+        source = getattr(self.prices, "source", None)
+        return source(model) if callable(source) else "custom"
+
+    def _price(self, usage: Iterable[ModelUsage]) -> tuple[float | None, str | None]:
+        """Total USD of ``usage`` and the sources of its prices (``"a+b"`` when mixed)."""
         if self.prices is None:
-            return None
+            return None, None
         total: float | None = None
+        sources: set[str] = set()
         for u in usage:
             value = self.prices(
                 u.model,
@@ -86,28 +93,33 @@ class Query:
             )
             if value is not None:
                 total = (total or 0.0) + value
-        return None if total is None else round(total, 6)
+                sources.add(self._source(u.model) or "custom")
+        if total is None:
+            return None, None
+        return round(total, 6), "+".join(sorted(sources))
 
     def _price_span(self, span: Span) -> None:
         if self.prices is None or span.operation not in LLM_OPERATIONS:
             return
         if span.input_tokens is None and span.output_tokens is None:
             return
+        model = span.response_model or span.request_model
         value = self.prices(
-            span.response_model or span.request_model,
+            model,
             span.input_tokens or 0,
             span.output_tokens or 0,
             span.cache_read_tokens or 0,
             span.cache_creation_tokens or 0,
         )
         span.cost_usd = None if value is None else round(value, 6)
+        span.cost_source = None if value is None else self._source(model)
 
     def _price_traces(self, summaries: list[TraceSummary]) -> None:
         if self.prices is None or not summaries:
             return
         usage = self.backend.usage_by_trace(s.trace_id for s in summaries)
         for s in summaries:
-            s.cost_usd = self._price(usage.get(s.trace_id, []))
+            s.cost_usd, s.cost_source = self._price(usage.get(s.trace_id, []))
 
     # --- operations ------------------------------------------------------------
 
@@ -307,7 +319,7 @@ class Query:
         )  # fmt: skip
         groups = self.backend.stats(by, flt)
         for g in groups:
-            g.cost_usd = self._price(g.usage)
+            g.cost_usd, g.cost_source = self._price(g.usage)
         return groups
 
     def _span_filter(
@@ -402,7 +414,8 @@ def open(
 
     ``path`` may also be any :class:`~agentotel.store.backend.TraceBackend`, which the
     returned ``Query`` then owns (closing it closes the backend). ``prices`` is a
-    callable pricing one call, True for :func:`agentotel.pricing.cost`, or None to
+    callable pricing one call, True for :func:`agentotel.pricing.pricer` (user prices,
+    then ``genai-prices`` when installed, then the bundled table), or None to
     leave costs out. Raises a :class:`agentotel.store.StoreError` subclass for a
     missing, locked, corrupt or newer-schema store.
     """

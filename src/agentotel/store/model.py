@@ -96,6 +96,7 @@ class Span:
     scope_version: str | None = None
     parent_is_remote: bool = False
     cost_usd: float | None = None
+    cost_source: str | None = None
     depth: int = 0
 
     error_type: str | None = None
@@ -172,6 +173,7 @@ class Span:
             "cache_read_tokens": self.cache_read_tokens,
             "cache_creation_tokens": self.cache_creation_tokens,
             "cost_usd": self.cost_usd,
+            "cost_source": self.cost_source,
             "service_name": self.service_name,
             "run_id": self.run_id,
             "vcs_revision": self.vcs_revision,
@@ -210,6 +212,8 @@ class TraceSummary:
     """The root span's outcome: ``"error"`` when the run itself failed, else ``"ok"``."""
     error_type: str | None = None
     """The root span's ``error.type`` when it failed."""
+    cost_source: str | None = None
+    """Where the prices of ``cost_usd`` came from: user, genai-prices, bundled (``+``-joined)."""
 
     @property
     def duration_ns(self) -> int:
@@ -233,6 +237,7 @@ class TraceSummary:
             "cache_read_tokens": self.cache_read_tokens,
             "cache_creation_tokens": self.cache_creation_tokens,
             "cost_usd": self.cost_usd,
+            "cost_source": self.cost_source,
             "error_count": self.error_count,
             "service_name": self.service_name,
             "run_id": self.run_id,
@@ -291,6 +296,7 @@ class GroupStats:
     exact: bool = True
     usage: list[ModelUsage] = field(default_factory=list)
     cost_usd: float | None = None
+    cost_source: str | None = None
     trace_count: int = 0
     """Distinct traces with a span in the group."""
     total_ns: int = 0
@@ -324,6 +330,7 @@ class GroupStats:
             "cache_read_tokens": self.cache_read_tokens,
             "cache_creation_tokens": self.cache_creation_tokens,
             "cost_usd": self.cost_usd,
+            "cost_source": self.cost_source,
         }
 
 
