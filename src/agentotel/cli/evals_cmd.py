@@ -36,6 +36,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, window: argparse.Argu
     )
     p.add_argument("--commit", metavar="SHA", help="only traces recorded at this commit (prefix)")
     p.add_argument("--config", metavar="FILE", help="agentotel.toml or pyproject.toml to use")
+    p.add_argument(
+        "--no-config", action="store_true", help="ignore config files: the default gate and options"
+    )
     p.add_argument("--file", metavar="FILE", help="evaluate OTLP JSON traces from FILE instead")
     p.add_argument(
         "-e",
@@ -63,6 +66,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, window: argparse.Argu
     p.add_argument("--baseline", required=True, metavar="SELECTOR", help="the 'before' traces")
     p.add_argument("--candidate", required=True, metavar="SELECTOR", help="the 'after' traces")
     p.add_argument("--config", metavar="FILE", help="agentotel.toml or pyproject.toml to use")
+    p.add_argument(
+        "--no-config", action="store_true", help="ignore config files: the default gate and options"
+    )
     p.add_argument("--metric", action="append", default=[], metavar="NAME", help="only this metric")
     p.add_argument(
         "--expect",
@@ -77,8 +83,12 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, window: argparse.Argu
 
 
 def _config(args: argparse.Namespace) -> Config:
-    from agentotel.evals.config import load_config
+    from agentotel.evals.config import Config, load_config
 
+    if getattr(args, "no_config", False):
+        if args.config:
+            raise ValueError("give --config or --no-config, not both")
+        return Config()
     return load_config(args.config)
 
 
