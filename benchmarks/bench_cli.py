@@ -21,9 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_store import build  # noqa: E402
-
-from agentotel import query  # noqa: E402
+from agentotel import query
+from bench_store import build
 
 
 def commands(trace: str, span: str) -> list[list[str]]:
