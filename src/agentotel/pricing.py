@@ -10,8 +10,12 @@ callable to :mod:`agentotel.query`) override both. Treat costs as estimates.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 PRICES_AS_OF = "2026-11-23"
 
@@ -179,30 +183,86 @@ _GENAI_CACHE: dict[str, Price | None] = {}
 def _genai_rates(model: str) -> Price | None:
     """Per-million-token rates of ``model`` from ``genai-prices``, or None (not installed,
     or a model it does not know). Rates are read once per model, at a prompt size below
-    any long-context tier, so a cost is arithmetic, not a database search per call."""
+    any long-context tier, so a cost is arithmetic, not a database search per call.
+
+    Importing ``genai-prices`` takes a few hundred milliseconds, more than a whole
+    ``agentotel traces``; so the rates read are kept in a small file per package version
+    (``$XDG_CACHE_HOME/agentotel``), and a command only imports it for a model it has not
+    priced before.
+    """
     if model in _GENAI_CACHE:
         return _GENAI_CACHE[model]
-    rates: Price | None = None
-    try:
-        from genai_prices import Usage, calc_price
-    except ImportError:
+    version = _genai_version()
+    if version is None:
         _GENAI_CACHE[model] = None
         return None
+    disk = _disk_cache(version)
+    if model in disk:
+        rates = disk[model]
+        _GENAI_CACHE[model] = None if rates is None else Price(*rates)
+        return _GENAI_CACHE[model]
     try:
+        from genai_prices import Usage, calc_price
 
         def per_million(**tokens: int) -> float:
             return float(calc_price(Usage(**tokens), model_ref=model).total_price) * 1000
 
-        rates = Price(
+        found: Price | None = Price(
             input=per_million(input_tokens=1000),
             output=per_million(output_tokens=1000),
             cache_read=per_million(input_tokens=1000, cache_read_tokens=1000),
             cache_write=per_million(input_tokens=1000, cache_write_tokens=1000),
         )
-    except Exception:  # an unknown model (LookupError) or a database it cannot read
-        rates = None
-    _GENAI_CACHE[model] = rates
-    return rates
+    except Exception:  # not importable, an unknown model (LookupError), unreadable data
+        found = None
+    _GENAI_CACHE[model] = found
+    disk[model] = (
+        None if found is None else [found.input, found.output, found.cache_read, found.cache_write]
+    )
+    _save_disk_cache(version, disk)
+    return found
+
+
+_VERSION: list[str | None] = []
+_DISK: dict[str, dict[str, Any]] = {}
+
+
+def _genai_version() -> str | None:
+    if not _VERSION:
+        try:
+            from importlib.metadata import PackageNotFoundError, version
+
+            _VERSION.append(version("genai-prices"))
+        except (ImportError, PackageNotFoundError):
+            _VERSION.append(None)
+    return _VERSION[0]
+
+
+def _cache_file(version: str) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "agentotel" / f"genai-prices-{version}.json"
+
+
+def _disk_cache(version: str) -> dict[str, Any]:
+    if version not in _DISK:
+        try:
+            loaded = json.loads(_cache_file(version).read_text(encoding="utf-8"))
+            _DISK[version] = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            _DISK[version] = {}
+    return _DISK[version]
+
+
+def _save_disk_cache(version: str, rates: dict[str, Any]) -> None:
+    """Write the cache atomically; a read-only or missing home just means no cache."""
+    path = _cache_file(version)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(rates), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def _total(price: Price, input: int, output: int, cache_read: int, cache_creation: int) -> float:

@@ -64,3 +64,23 @@ def test_every_cost_states_its_source(tmp_path: Path) -> None:
     priced = [r for r in rows if r["cost_usd"] is not None]
     assert priced and all(r["cost_source"] for r in priced)
     assert all(r["cost_source"] is None for r in rows if r["cost_usd"] is None)
+
+
+def test_genai_prices_rates_are_cached_on_disk(tmp_path: Path) -> None:
+    """A second process prices a known model without importing genai-prices (slow to load)."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("genai_prices")
+    code = (
+        "import sys; from agentotel import pricing; p = pricing.pricer(); "
+        "print(p.source('gpt-4o-mini'), p('gpt-4o-mini', 1000, 100), "
+        "'genai_prices' in sys.modules)"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert first.stdout.split() == ["genai-prices", "0.00021", "True"], first.stderr
+    assert second.stdout.split() == ["genai-prices", "0.00021", "False"], second.stderr
+    assert list((tmp_path / "agentotel").glob("genai-prices-*.json"))
