@@ -175,6 +175,8 @@ def test_cost_uses_the_price_table_and_overrides() -> None:
     prices = pricing.pricer({"house-model": pricing.Price(1.0, 1.0)})
     (priced,) = evals.evaluate(b.spans, ["cost"], prices=prices, max_usd=1.0).results
     assert priced.passed and priced.details["cost_usd"] == pytest.approx(0.151)
+    # The cost states where its prices came from: the user's for house-model.
+    assert priced.details["cost_source"] in ("genai-prices+user", "bundled+user")
     (strict,) = evals.evaluate(
         b.spans[:1] + b.spans[2:], ["cost"], max_usd=1.0, unknown_price="fail"
     ).results

@@ -47,6 +47,14 @@ class Context:
             span.cache_creation_tokens or 0,
         )
 
+    def cost_source(self, spans: Sequence[Span]) -> str | None:
+        """Where the prices of ``spans`` came from (``user``, ``genai-prices``, ``bundled``)."""
+        source = getattr(self.prices, "source", None)
+        if not callable(source):
+            return None if self.prices is None or not spans else "custom"
+        found = {source(s.response_model or s.request_model) for s in spans}
+        return "+".join(sorted(f for f in found if f)) or None
+
 
 class Evaluator:
     """Base of the bundled evaluators; custom ones need only be plain callables."""
@@ -563,6 +571,7 @@ class Cost(Evaluator):
             text,
             [s for _, s in priced[:10]] if total > self.max_usd else unpriced[:10],
             cost_usd=round(total, 6),
+            cost_source=ctx.cost_source([s for _, s in priced]),
             max_usd=self.max_usd,
             unpriced_models=models,
         )
