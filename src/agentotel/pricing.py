@@ -2,14 +2,19 @@
 
 Prices are USD per million tokens as the providers list them for standard
 (non-batch, shortest-context) use, checked on :data:`PRICES_AS_OF`. They go
-stale: treat costs as estimates, and pass your own ``prices`` callable to
-:mod:`agentotel.query` when you have negotiated rates.
+stale: :func:`pricer` prefers the ``genai-prices`` package's maintained database
+when it is installed (pydantic-ai depends on it) and uses this table as the
+fallback; user prices (``[prices]`` in agentotel.toml, or your own ``prices``
+callable to :mod:`agentotel.query`) override both. Treat costs as estimates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from agentotel import semconv
@@ -105,41 +110,170 @@ def cost(
     return _total(price, input, output, cache_read, cache_creation)
 
 
-def pricer(
-    overrides: Mapping[str, Price] | None = None,
-) -> Callable[[str | None, int, int, int, int], float | None]:
-    """A :func:`cost`-like function that looks in ``overrides`` before the bundled table.
+USER = "user"
+GENAI_PRICES = "genai-prices"
+BUNDLED = "bundled"
+"""Where a cost's price came from (``cost_source`` in JSON): the user's own prices, the
+``genai-prices`` package's database, or this module's table."""
+
+
+class Pricer:
+    """Prices one call: the user's prices first, then ``genai-prices`` when it is installed,
+    then the bundled table. Called like :func:`cost`; :meth:`source` says which one priced
+    a model.
 
     Override names match like bundled ones (exact, then longest prefix), so a user's
     ``"my-finetune"`` also prices ``"my-finetune-2026-01"``; an override with the name of
-    a bundled model replaces its price.
+    a known model replaces its price.
     """
-    table = {k.strip().lower(): v for k, v in (overrides or {}).items()}
-    prefixes = sorted(table, key=len, reverse=True)
 
-    def find(model: str | None) -> Price | None:
-        if not model:
-            return None
+    def __init__(
+        self, overrides: Mapping[str, Price] | None = None, genai_prices: bool = True
+    ) -> None:
+        self._table = {k.strip().lower(): v for k, v in (overrides or {}).items()}
+        self._prefixes = sorted(self._table, key=len, reverse=True)
+        self._genai = _genai_rates if genai_prices else None
+        self._found: dict[str | None, tuple[str, Price] | None] = {}
+
+    def _user(self, model: str) -> Price | None:
         name = model.strip().lower()
         if "/" in name:
             name = name.rsplit("/", 1)[1]
-        found = table.get(name)
+        found = self._table.get(name)
         if found is not None:
             return found
-        for prefix in prefixes:
+        for prefix in self._prefixes:
             if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1] in ("-", "@", ":"):
-                return table[prefix]
-        return lookup(model)
+                return self._table[prefix]
+        return None
 
-    def priced(
-        model: str | None, input: int, output: int, cache_read: int = 0, cache_creation: int = 0
+    def find(self, model: str | None) -> tuple[str, Price] | None:
+        """``(source, price)`` for ``model``, or None when no source knows it."""
+        if model in self._found:
+            return self._found[model]
+        found: tuple[str, Price] | None = None
+        if model:
+            user = self._user(model)
+            rates = None if user is not None or self._genai is None else self._genai(model)
+            bundled = lookup(model)
+            if user is not None:
+                found = (USER, user)
+            elif rates is not None:
+                found = (GENAI_PRICES, rates)
+            elif bundled is not None:
+                found = (BUNDLED, bundled)
+        self._found[model] = found
+        return found
+
+    def source(self, model: str | None) -> str | None:
+        found = self.find(model)
+        return None if found is None else found[0]
+
+    def __call__(
+        self,
+        model: str | None,
+        input: int,
+        output: int,
+        cache_read: int = 0,
+        cache_creation: int = 0,
     ) -> float | None:
-        price = find(model)
-        if price is None:
+        found = self.find(model)
+        if found is None:
             return None
-        return _total(price, input, output, cache_read, cache_creation)
+        return _total(found[1], input, output, cache_read, cache_creation)
 
-    return priced
+
+def pricer(overrides: Mapping[str, Price] | None = None, genai_prices: bool = True) -> Pricer:
+    """A :class:`Pricer`: ``overrides``, then ``genai-prices`` (if installed), then the table."""
+    return Pricer(overrides, genai_prices)
+
+
+_GENAI_CACHE: dict[str, Price | None] = {}
+
+
+def _genai_rates(model: str) -> Price | None:
+    """Per-million-token rates of ``model`` from ``genai-prices``, or None (not installed,
+    or a model it does not know). Rates are read once per model, at a prompt size below
+    any long-context tier, so a cost is arithmetic, not a database search per call.
+
+    Importing ``genai-prices`` takes a few hundred milliseconds, more than a whole
+    ``agentotel traces``; so the rates read are kept in a small file per package version
+    (``$XDG_CACHE_HOME/agentotel``), and a command only imports it for a model it has not
+    priced before.
+    """
+    if model in _GENAI_CACHE:
+        return _GENAI_CACHE[model]
+    version = _genai_version()
+    if version is None:
+        _GENAI_CACHE[model] = None
+        return None
+    disk = _disk_cache(version)
+    if model in disk:
+        rates = disk[model]
+        _GENAI_CACHE[model] = None if rates is None else Price(*rates)
+        return _GENAI_CACHE[model]
+    try:
+        from genai_prices import Usage, calc_price
+
+        def per_million(**tokens: int) -> float:
+            return float(calc_price(Usage(**tokens), model_ref=model).total_price) * 1000
+
+        found: Price | None = Price(
+            input=per_million(input_tokens=1000),
+            output=per_million(output_tokens=1000),
+            cache_read=per_million(input_tokens=1000, cache_read_tokens=1000),
+            cache_write=per_million(input_tokens=1000, cache_write_tokens=1000),
+        )
+    except Exception:  # not importable, an unknown model (LookupError), unreadable data
+        found = None
+    _GENAI_CACHE[model] = found
+    disk[model] = (
+        None if found is None else [found.input, found.output, found.cache_read, found.cache_write]
+    )
+    _save_disk_cache(version, disk)
+    return found
+
+
+_VERSION: list[str | None] = []
+_DISK: dict[str, dict[str, Any]] = {}
+
+
+def _genai_version() -> str | None:
+    if not _VERSION:
+        try:
+            from importlib.metadata import PackageNotFoundError, version
+
+            _VERSION.append(version("genai-prices"))
+        except (ImportError, PackageNotFoundError):
+            _VERSION.append(None)
+    return _VERSION[0]
+
+
+def _cache_file(version: str) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "agentotel" / f"genai-prices-{version}.json"
+
+
+def _disk_cache(version: str) -> dict[str, Any]:
+    if version not in _DISK:
+        try:
+            loaded = json.loads(_cache_file(version).read_text(encoding="utf-8"))
+            _DISK[version] = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            _DISK[version] = {}
+    return _DISK[version]
+
+
+def _save_disk_cache(version: str, rates: dict[str, Any]) -> None:
+    """Write the cache atomically; a read-only or missing home just means no cache."""
+    path = _cache_file(version)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(rates), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def _total(price: Price, input: int, output: int, cache_read: int, cache_creation: int) -> float:

@@ -136,7 +136,7 @@ def test_spans_stats_and_sql(capsys: pytest.CaptureFixture[str], store: dict[str
     assert data["by"] == "tool"
     assert data["groups"][0]["key"] == "get_weather" and data["groups"][0]["count"] == 7
     table = main(capsys, "stats", "--store", store["path"], "--by", "model").stdout
-    assert table.splitlines()[0].split()[:3] == ["MODEL", "COUNT", "ERRORS"]
+    assert table.splitlines()[0].split()[:4] == ["MODEL", "TRACES", "SPANS", "ERRORS"]
     data = json.loads(main(capsys, "sql", "SELECT count(*) AS n FROM traces", "--store", store["path"],
                           "--json").stdout)  # fmt: skip
     assert data == {"columns": ["n"], "rows": [[5]]}
@@ -173,7 +173,7 @@ def test_bad_input_exit_codes(
     capsys: pytest.CaptureFixture[str], store: dict[str, Any], tmp_path: Path
 ) -> None:
     done = main(capsys, "show", "ffffffff", "--store", store["path"])
-    assert done.returncode == 1 and "no trace ffffffff" in one_line_error(done)
+    assert done.returncode == 1 and "no trace or span ffffffff" in one_line_error(done)
     done = main(capsys, "show", "000", "--store", store["path"])
     assert done.returncode == 1 and "several traces" in one_line_error(done)
     done = main(capsys, "traces", "--since", "whenever", "--store", store["path"])

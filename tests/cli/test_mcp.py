@@ -36,7 +36,9 @@ async def test_mcp_server_serves_the_query_tools(tmp_path: Path) -> None:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert set(tools) == {
             "list_traces", "show_trace", "find_spans", "trace_stats", "export_trace", "run_sql",
+            "schema", "evaluate", "compare",
         }  # fmt: skip
+        assert "tool_name" in (tools["run_sql"].description or "")
         assert all(t.annotations and t.annotations.read_only_hint for t in tools.values())
         schema = tools["find_spans"].input_schema
         assert schema["properties"]["min_duration"]["description"].startswith("at least")
@@ -47,7 +49,11 @@ async def test_mcp_server_serves_the_query_tools(tmp_path: Path) -> None:
 
         shown = _payload(await client.call_tool("show_trace", {"trace_id": "last"}))
         assert shown["trace"]["trace_id"] == info["ids"][-1]
-        assert len(shown["spans"]) == 8
+        assert len(shown["lines"]) == 8
+        full = _payload(
+            await client.call_tool("show_trace", {"trace_id": "last", "format": "full"})
+        )
+        assert len(full["spans"]) == 8
 
         found = _payload(
             await client.call_tool(

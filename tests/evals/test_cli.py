@@ -152,12 +152,12 @@ def test_config_errors_exit_2_with_one_line(store: Path, tmp_path: Path) -> None
 
 def test_nothing_to_evaluate_exits_1(store: Path, tmp_path: Path) -> None:
     done = cli(store, "eval", "--run", "no-such-run")
-    assert done.code == 1 and "no traces match run no-such-run" in done.err
+    assert done.code == 1 and "no run 'no-such-run' in the store (recent: after" in done.err
     missing = cli(tmp_path / "nope.db", "eval")
     assert missing.code == 1 and missing.err.startswith("agentotel: no trace store")
     assert "Traceback" not in missing.err
     cmp = cli(store, "compare", "--baseline", "run:nope", "--candidate", "run:after")
-    assert cmp.code == 1 and "no traces match 'run:nope'" in cmp.err
+    assert cmp.code == 1 and "no run 'nope' in the store" in cmp.err
 
 
 class _LogsReceiver:

@@ -130,7 +130,8 @@ def test_where_conditions(q: query.Query) -> None:
     )
     assert len(q.spans(where=["gen_ai.tool.call.id=call_5_2"])) == 1
     assert len(q.spans(where=["status=error"])) == 3
-    assert len(q.spans(where=["no.such.attribute=1"])) == 0
+    with pytest.raises(ValueError, match="no stored span has attribute"):
+        q.spans(where=["no.such.attribute=1"])
     with pytest.raises(ValueError):
         q.spans(where=["=x"])
     with pytest.raises(ValueError):
@@ -166,7 +167,8 @@ def test_stats_exact_percentiles(q: query.Query) -> None:
     assert sorted(agents[0].to_dict()) == sorted(
         ["key", "count", "error_count", "error_rate", "p50_ms", "p95_ms", "p99_ms",
          "percentiles_exact", "input_tokens", "output_tokens", "cache_read_tokens",
-         "cache_creation_tokens", "cost_usd"]
+         "cache_creation_tokens", "cost_usd", "cost_source", "percentiles_of", "trace_count", "total_ms",
+         "by_operation"]
     )  # fmt: skip
     models = {g.key: g.count for g in q.stats(by="model")}
     assert models == {"gpt-4o-mini": 8, "gpt-4.1": 4}

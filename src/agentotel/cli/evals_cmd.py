@@ -36,6 +36,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, window: argparse.Argu
     )
     p.add_argument("--commit", metavar="SHA", help="only traces recorded at this commit (prefix)")
     p.add_argument("--config", metavar="FILE", help="agentotel.toml or pyproject.toml to use")
+    p.add_argument(
+        "--no-config", action="store_true", help="ignore config files: the default gate and options"
+    )
     p.add_argument("--file", metavar="FILE", help="evaluate OTLP JSON traces from FILE instead")
     p.add_argument(
         "-e",
@@ -63,6 +66,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, window: argparse.Argu
     p.add_argument("--baseline", required=True, metavar="SELECTOR", help="the 'before' traces")
     p.add_argument("--candidate", required=True, metavar="SELECTOR", help="the 'after' traces")
     p.add_argument("--config", metavar="FILE", help="agentotel.toml or pyproject.toml to use")
+    p.add_argument(
+        "--no-config", action="store_true", help="ignore config files: the default gate and options"
+    )
     p.add_argument("--metric", action="append", default=[], metavar="NAME", help="only this metric")
     p.add_argument(
         "--expect",
@@ -77,8 +83,12 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, window: argparse.Argu
 
 
 def _config(args: argparse.Namespace) -> Config:
-    from agentotel.evals.config import load_config
+    from agentotel.evals.config import Config, load_config
 
+    if getattr(args, "no_config", False):
+        if args.config:
+            raise ValueError("give --config or --no-config, not both")
+        return Config()
     return load_config(args.config)
 
 
@@ -104,22 +114,20 @@ def _selection(args: argparse.Namespace, config: Config) -> tuple[Selection, boo
     return sel, False
 
 
-def run_eval(args: argparse.Namespace) -> int:
+def build_report(args: argparse.Namespace) -> tuple[Report, Path | None]:
+    """The evaluation ``eval`` asked for, unrecorded, and the store it read (None: a file)."""
     from agentotel import query
-    from agentotel.cli import render
     from agentotel.cli.errors import CliError
-    from agentotel.evals import record, source
+    from agentotel.evals import source
     from agentotel.evals.builtin import Context
     from agentotel.evals.model import Report
     from agentotel.evals.runner import run_evaluators
     from agentotel.query.otlp import OTLPError
-    from agentotel.store.errors import StoreError
     from agentotel.store.settings import default_path
 
     config = _config(args)
     evaluators = config.evaluators(args.evaluator or None)
     sel, latest = _selection(args, config)
-    recorded: dict[str, Any] = {}
     if args.file:
         try:
             traces, truncated = source.from_file(args.file, sel)
@@ -147,6 +155,16 @@ def run_eval(args: argparse.Namespace) -> int:
         source={**src, "config": config.source},
         truncated=truncated,
     )
+    return report, store_path
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from agentotel.cli import render
+    from agentotel.evals import record
+    from agentotel.store.errors import StoreError
+
+    recorded: dict[str, Any] = {}
+    report, store_path = build_report(args)
     if store_path is not None and not args.no_record:
         try:
             recorded["store"] = record.record_in_store(store_path, report)
@@ -252,13 +270,7 @@ def _side(q: Any, selector: str, limit: int, config: Config) -> Side:
     if kind == "auto":
         kind, value = _guess(q, value)
     if kind == "run":
-        runs = source.run_ids(q)
-        if value.lower() in ("last", "latest"):
-            value = runs[0] if runs else value
-        elif value.lower() == "previous":
-            if len(runs) < 2:
-                raise CliError("the store holds fewer than two runs: no 'previous' run")
-            value = runs[1]
+        value = q.resolve_run(value) or value
         sel.run = value
         text = f"run {value}"
     elif kind == "commit":

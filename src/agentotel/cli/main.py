@@ -55,11 +55,20 @@ def _dispatch(args: argparse.Namespace) -> int:
                 service=args.service,
                 status=args.status,
                 limit=args.limit,
+                failed=args.failed,
             )
             _emit(args, {"traces": [t.to_dict() for t in found]}, render.traces(found, style))
         elif args.command == "show":
             trace = q.trace(args.trace_id)
-            _emit(args, trace.to_dict(), render.show(trace, style, content=not args.no_content))
+            fmt = "json" if args.json else args.format or "tree"
+            if fmt == "compact":
+                from agentotel.query.compact import trace_lines
+
+                sys.stdout.write("\n".join(trace_lines(trace)) + "\n")
+            elif fmt == "json":
+                render.dump_json(trace.to_dict())
+            else:
+                sys.stdout.write(render.show(trace, style, content=not args.no_content) + "\n")
         elif args.command == "spans":
             spans = q.spans(
                 operation=args.operation,
@@ -89,6 +98,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 run=args.run,
                 service=args.service,
                 operation=args.operation,
+                where=args.where,
                 limit=args.limit,
             )
             data = {"by": args.by, "groups": [g.to_dict() for g in groups]}
@@ -99,6 +109,9 @@ def _dispatch(args: argparse.Namespace) -> int:
                 _write_file(args.output, json.dumps(payload) + "\n")
             else:
                 render.dump_json(payload)
+        elif args.command == "schema":
+            data = q.schema(sample=max(1, args.sample))
+            _emit(args, data, render.schema(data))
         elif args.command == "sql":
             result = q.sql(args.query, limit=args.limit, timeout_s=_sql_timeout(args.timeout))
             _emit(args, result.to_dict(), render.sql(result))
@@ -154,7 +167,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``agentotel`` console script; returns the exit code."""
-    from agentotel.store.errors import AmbiguousTraceId, InvalidQuery, StoreError, TraceNotFound
+    from agentotel.store.errors import AmbiguousTraceId, InvalidQuery, NotFound, StoreError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -166,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         fail(str(exc))
         return exc.code
-    except (TraceNotFound, AmbiguousTraceId) as exc:
+    except (NotFound, AmbiguousTraceId) as exc:
         fail(str(exc.args[0]) if exc.args else "not found")
         return EXIT_NOT_FOUND
     except StoreError as exc:

@@ -6,6 +6,7 @@ import argparse
 from typing import NoReturn
 
 from agentotel.cli.errors import EXIT_USAGE, fail
+from agentotel.store.backend import GROUP_KEYS
 from agentotel.version import __version__
 
 
@@ -15,6 +16,12 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         fail(f"{message} (see '{self.prog} --help')")
         raise SystemExit(EXIT_USAGE)
+
+
+_WHERE_HELP = (
+    "attribute condition: = != ~ (substring) > < >= <=, on an attribute or on operation, "
+    "model, tool, agent, error_type, status, name, run, ...; repeatable"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,12 +47,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("traces", parents=[common, window], help="list recent traces")
-    p.add_argument("--status", choices=["error", "ok"], help="only traces with (or without) errors")
+    p.add_argument(
+        "--status", choices=["error", "ok"], help="only traces with (or without) an erring span"
+    )
+    p.add_argument(
+        "--failed", action="store_true", help="only failed runs (the root span is in error)"
+    )
     p.add_argument("--limit", type=int, default=20, metavar="N", help="at most N traces (20)")
 
     p = sub.add_parser("show", parents=[common], help="show one trace as a span tree")
-    p.add_argument("trace_id", metavar="TRACE_ID", help="a trace id, a unique prefix, or 'last'")
+    p.add_argument(
+        "trace_id",
+        metavar="ID",
+        help="a trace id, a span id (its trace, with the span marked), a unique prefix, or 'last'",
+    )
     p.add_argument("--no-content", action="store_true", help="hide captured message content")
+    p.add_argument(
+        "--format",
+        choices=["tree", "json", "compact"],
+        default=None,
+        help="tree (default), json (as --json), or compact: one line per span, long values elided",
+    )
 
     p = sub.add_parser("spans", parents=[common, window], help="find spans")
     p.add_argument("--operation", metavar="OP", help="chat, execute_tool, invoke_agent, ...")
@@ -61,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ATTR=VALUE",
-        help="attribute condition (also !=, >, >=, <, <=); repeatable",
+        help=_WHERE_HELP,
     )
     p.add_argument("--limit", type=int, default=50, metavar="N", help="at most N spans (50)")
     p.add_argument("--full", action="store_true", help="include attributes and events in --json")
@@ -73,10 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--by",
         default="operation",
-        choices=["operation", "model", "tool", "agent", "provider", "service", "run", "name"],
-        help="group by (operation)",
+        choices=list(GROUP_KEYS),
+        help="group by (operation); run and service give per-trace percentiles",
     )
     p.add_argument("--operation", metavar="OP", help="only this operation")
+    p.add_argument("--where", action="append", default=[], metavar="ATTR=VALUE", help=_WHERE_HELP)
     p.add_argument("--limit", type=int, default=50, metavar="N", help="at most N groups (50)")
 
     p = sub.add_parser("export", parents=[common], help="export a trace as OTLP JSON")
@@ -98,6 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("mcp", help="serve the store read-only to MCP clients (stdio)")
     p.add_argument("--store", metavar="PATH", help="trace store file")
+
+    p = sub.add_parser(
+        "schema", parents=[common], help="tables, columns and attribute keys in the store"
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="attribute keys of the N newest spans",
+    )
 
     p = sub.add_parser("sql", parents=[common], help="run one read-only SQL query on the store")
     p.add_argument("query", metavar="SQL", help="one SELECT statement")

@@ -130,10 +130,11 @@ def traces(found: Sequence[TraceSummary], style: Style) -> str:
                 f"{number(t.input_tokens)}/{number(t.output_tokens)}",
                 money(t.cost_usd),
                 style.red(str(t.error_count)) if t.error_count else "0",
+                style.red(f"FAILED {t.error_type or ''}".rstrip()) if t.status == "error" else "ok",
             ]
         )
     headers = ["TRACE", "ROOT", "STARTED", "DURATION", "SPANS", "LLM", "TOOLS", "TOKENS IN/OUT",
-               "COST", "ERRORS"]  # fmt: skip
+               "COST", "ERRORS", "RUN"]  # fmt: skip
     body = table(headers, rows, right=(3, 4, 5, 6, 7, 8, 9))
     return (
         body + "\n" + style.dim("(ids are prefixes: agentotel show ID accepts any unique prefix)")
@@ -178,20 +179,35 @@ def stats(groups: Sequence[GroupStats], by: str, style: Style) -> str:
         rows.append(
             [
                 clip(str(g.key) if g.key is not None else "(none)", 40),
+                number(g.trace_count),
                 number(g.count),
                 number(g.error_count),
                 f"{g.error_rate * 100:.1f}%",
                 duration(g.p50_ns),
                 duration(g.p95_ns),
                 duration(g.p99_ns),
+                duration(g.total_ns),
                 number(g.input_tokens),
                 number(g.output_tokens),
                 money(g.cost_usd),
             ]
         )
-    headers = [by.upper(), "COUNT", "ERRORS", "ERR%", "P50", "P95", "P99", "TOKENS IN",
-               "TOKENS OUT", "COST"]  # fmt: skip
-    out = table(headers, rows, right=tuple(range(1, 10)))
+    headers = [by.upper(), "TRACES", "SPANS", "ERRORS", "ERR%", "P50", "P95", "P99", "TOTAL",
+               "TOKENS IN", "TOKENS OUT", "COST"]  # fmt: skip
+    out = table(headers, rows, right=tuple(range(1, 12)))
+    if any(g.per_trace for g in groups):
+        out += "\n" + style.dim("(P50/P95/P99 and TOTAL are of whole traces)")
+    kinds = [
+        [f"  {clip(str(g.key), 30)} {op}", number(k.count), number(k.error_count),
+         duration(k.p50_ns), duration(k.p95_ns), duration(k.p99_ns), duration(k.total_ns)]
+        for g in groups for op, k in g.kinds.items()
+    ]  # fmt: skip
+    if kinds and by != "operation":
+        out += "\n\nper operation:\n" + table(
+            ["  GROUP OPERATION", "SPANS", "ERRORS", "P50", "P95", "P99", "TOTAL"],
+            kinds,
+            right=tuple(range(1, 7)),
+        )
     if any(not g.exact for g in groups):
         out += "\n" + style.dim("(percentiles estimated from ~5% duration buckets)")
     return out
@@ -347,6 +363,8 @@ def show(trace: Trace, style: Style, content: bool = True) -> str:
             facts.append(f"{number(span.input_tokens)}→{number(span.output_tokens)} tok")
         if span.cost_usd is not None:
             facts.append(money(span.cost_usd))
+        if span.span_id == trace.focus_span_id:
+            facts.append(style.bold(f"{'◀' if style.unicode else '<'} span {span.span_id}"))
         row = (
             f"{name.ljust(name_width)}  {duration(span.duration_ns).rjust(9)}  "
             f"{_bar(span, t.start_ns, t.duration_ns, bar_width, style)}  {'  '.join(facts)}"
@@ -360,6 +378,21 @@ def show(trace: Trace, style: Style, content: bool = True) -> str:
         if content:
             for text in content_lines(span):
                 lines.append(detail + " " + style.cyan(clip(text, room)))
+    return "\n".join(lines)
+
+
+def schema(data: dict[str, Any]) -> str:
+    lines = ["tables (agentotel sql):"]
+    for name, columns in data["tables"].items():
+        lines.append(f"  {name}: {', '.join(columns)}")
+    lines.append(f"--where fields: {', '.join(data['where_fields'])}")
+    lines.append(f"--where operators: {' '.join(data['where_operators'])}")
+    lines.append(f"attribute keys (of the {data['sampled_spans']:,} newest spans):")
+    rows = [
+        [k["key"], str(k["count"]), clip(", ".join(map(str, k["examples"])), 60)]
+        for k in data["attribute_keys"]
+    ]
+    lines.append(table(["  KEY", "SPANS", "EXAMPLES"], [["  " + r[0], *r[1:]] for r in rows], (1,)))
     return "\n".join(lines)
 
 

@@ -52,6 +52,14 @@ class Context:
             span.cache_creation_tokens or 0,
         )
 
+    def cost_source(self, spans: Sequence[Span]) -> str | None:
+        """Where the prices of ``spans`` came from (``user``, ``genai-prices``, ``bundled``)."""
+        source = getattr(self.prices, "source", None)
+        if not callable(source):
+            return None if self.prices is None or not spans else "custom"
+        found = {source(s.response_model or s.request_model) for s in spans}
+        return "+".join(sorted(f for f in found if f)) or None
+
 
 class Evaluator:
     """Base of the bundled evaluators; custom ones need only be plain callables."""
@@ -93,7 +101,9 @@ class Evaluator:
             score=max(0.0, min(1.0, score)),
             passed=passed,
             explanation=explanation,
-            trace_id=trace.trace_id if trace is not None else None,
+            # A result over many traces points at the first span it is about, so every
+            # finding names a trace (and, in its JSON, a span) that `agentotel show` opens.
+            trace_id=trace.trace_id if trace is not None else spans[0].trace_id if spans else None,
             span_id=trace.root.span_id if trace is not None else None,
             span_ids=[s.span_id for s in spans],
             subject=subject,
@@ -428,8 +438,12 @@ class Latency(Evaluator):
             text = (
                 f"{b.label} is {value_ms:.1f} ms over {len(spans)} spans (budget {b.max_ms:g} ms)"
             )
-            if slow:
+            if slow and not passed:
                 text += f"; {len(slow)} over budget, slowest {name_spans(slow, 3)}"
+            elif slow:  # the percentile is within budget: these few are allowed, not failures
+                text += (
+                    f"; {_plural(len(slow), 'span')} slower, within the p{b.percentile:g} allowance"
+                )
             out.append(
                 self.result(
                     None,
@@ -562,6 +576,7 @@ class Cost(Evaluator):
             text,
             [s for _, s in priced[:10]] if total > self.max_usd else unpriced[:10],
             cost_usd=round(total, 6),
+            cost_source=ctx.cost_source([s for _, s in priced]),
             max_usd=self.max_usd,
             unpriced_models=models,
         )

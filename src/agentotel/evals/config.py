@@ -164,8 +164,11 @@ def load_config(path: str | Path | None = None, *, cwd: Path | None = None) -> C
             return Config()
         path = found
     target = Path(path)
-    if not target.is_file():
+    if not target.exists():
         raise ConfigError("", "no such config file", str(target))
+    if target.is_dir():
+        raise ConfigError("", "is a directory, not a config file", str(target))
+    # Anything else readable (a file, /dev/null, a pipe) is read: empty means the defaults.
     data = read_toml(target)
     if target.name == PYPROJECT_TOML or "agentotel" in data.get("tool", {}):
         section = data.get("tool", {}).get("agentotel", {})

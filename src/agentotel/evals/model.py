@@ -227,7 +227,8 @@ class Result:
             "passed": self.passed,
             "explanation": self.explanation,
             "trace_id": self.trace_id,
-            "span_id": self.span_id,
+            # For a result over many traces: the first span it is about.
+            "span_id": self.span_id or (self.span_ids[0] if self.span_ids else None),
             "span_ids": self.span_ids,
             "details": self.details,
         }

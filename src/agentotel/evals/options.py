@@ -34,6 +34,15 @@ class Options:
         return f"{self.path}.{name}" if self.path else name
 
     def error(self, name: str, message: str) -> ConfigError:
+        """An error at ``name``; for a missing required key, at the unread key beside it,
+        which is most likely its misspelling (``budget`` for ``budgets``)."""
+        if name not in self.table and message.startswith("required"):
+            unread = [k for k in self.table if k not in self._seen]
+            close = [k for k in unread if suggest(k, [name])]
+            if close or len(unread) == 1:
+                typo = (close or unread)[0]
+                hint = f"did you mean {name}?" if close else f"{name} is {message}"
+                return ConfigError(self.key(typo), f"unknown option ({hint})", self.source)
         return ConfigError(self.key(name), message, self.source)
 
     def has(self, name: str) -> bool:

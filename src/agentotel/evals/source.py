@@ -75,6 +75,7 @@ def _summaries(q: Query, sel: Selection) -> list[TraceSummary]:
         )
     )
     if sel.commit is not None:
+        q.resolve_commit(sel.commit)  # NotFound, naming recent commits, when none matches
         prefix = sel.commit.lower()
         found = [s for s in found if (s.vcs_revision or "").startswith(prefix)]
     if sel.root_name is not None:
@@ -102,13 +103,9 @@ def _load(q: Query, trace_id: str) -> TraceData:
     return TraceData.from_spans(q.backend.trace_spans(trace_id))
 
 
-def run_ids(q: Query, limit: int = SCAN_LIMIT) -> list[str]:
+def run_ids(q: Query, limit: int = 1000) -> list[str]:
     """Run ids in the store, most recent first."""
-    out: list[str] = []
-    for s in q.backend.list_traces(TraceFilter(limit=limit)):
-        if s.run_id and s.run_id not in out:
-            out.append(s.run_id)
-    return out
+    return q.backend.run_ids(limit=limit)
 
 
 def describe(sel: Selection) -> str:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as _dt
 import time
 
-from agentotel.store.model import AttrCondition
+from agentotel.store.model import WHERE_OPS, AttrCondition
 from agentotel.store.settings import parse_duration
 
 LATEST = ("last", "latest")
 """What ``trace`` and ``run`` accept for the most recent one."""
+
+PREVIOUS = "previous"
+"""What ``run`` accepts for the run before the most recent one."""
+
+_OP_CHARS = "=!<>~"
 
 
 def parse_time(value: str | float | _dt.datetime | None, now_ns: int | None = None) -> int | None:
@@ -41,21 +46,37 @@ def parse_time(value: str | float | _dt.datetime | None, now_ns: int | None = No
 
 
 def parse_where(expr: str | AttrCondition) -> AttrCondition:
-    """``"gen_ai.request.model=gpt-4o"`` (also ``!=``, ``>``, ``>=``, ``<``, ``<=``) as a condition."""
+    """``"gen_ai.request.model=gpt-4o"`` as a condition; operators are :data:`WHERE_OPS`.
+
+    Raises ValueError for an operator that is not one of them (``==``, ``=~``, ``<>``...).
+    """
     if isinstance(expr, AttrCondition):
+        if expr.op not in WHERE_OPS:
+            raise ValueError(_bad_op(expr.op))
         return expr
     best: tuple[int, str] | None = None
-    for op in ("!=", ">=", "<=", "=", ">", "<"):
+    for op in ("!=", ">=", "<=", "=", ">", "<", "~"):
         at = expr.find(op)
         if at > 0 and (best is None or at < best[0] or (at == best[0] and len(op) > len(best[1]))):
             best = (at, op)
     if best is None:
-        raise ValueError(f"not a condition: {expr!r} (expected attribute=value)")
+        raise ValueError(
+            f"not a condition: {expr!r} (expected attribute=value; operators: {' '.join(WHERE_OPS)})"
+        )
     at, op = best
     key = expr[:at].strip()
+    value = expr[at + len(op) :].strip()
     if not key:
         raise ValueError(f"not a condition: {expr!r} (missing attribute name)")
-    return AttrCondition(key=key, op=op, value=expr[at + len(op) :].strip())
+    if key[-1] in _OP_CHARS or value[:1] in _OP_CHARS:
+        tail = len(key) - len(key.rstrip(_OP_CHARS))
+        head = len(value) - len(value.lstrip(_OP_CHARS))
+        raise ValueError(_bad_op(key[len(key) - tail :] + op + value[:head]))
+    return AttrCondition(key=key, op=op, value=value)
+
+
+def _bad_op(op: str) -> str:
+    return f"unsupported operator {op!r} in --where (use one of {' '.join(WHERE_OPS)})"
 
 
 def duration_ns(value: str | float | None) -> int | None:

@@ -15,14 +15,19 @@ class Trace:
 
     summary: TraceSummary
     spans: list[Span] = field(default_factory=list)
+    focus_span_id: str | None = None
+    """The span asked for, when the trace was opened by one of its span ids."""
 
     def to_dict(self) -> dict[str, Any]:
         resource = self.spans[0].resource if self.spans else {}
-        return {
+        out = {
             "trace": self.summary.to_dict(),
             "resource": resource,
             "spans": [s.to_dict(full=True) for s in self.spans],
         }
+        if self.focus_span_id is not None:
+            out["focus_span_id"] = self.focus_span_id
+        return out
 
 
 @dataclass

@@ -10,10 +10,11 @@ used, :class:`~agentotel.store.errors.InvalidQuery` for a refused ``sql``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from agentotel.store.model import (
+    AttributeKey,
     GroupStats,
     ModelUsage,
     Span,
@@ -23,7 +24,9 @@ from agentotel.store.model import (
     TraceSummary,
 )
 
-GROUP_KEYS = ("operation", "model", "tool", "agent", "provider", "service", "run", "name")
+GROUP_KEYS = (
+    "operation", "model", "tool", "agent", "provider", "service", "run", "name", "error_type",
+)  # fmt: skip
 """What ``stats`` can group by."""
 
 
@@ -43,7 +46,11 @@ class TraceBackend(Protocol):
         ...
 
     def list_traces(self, flt: TraceFilter) -> list[TraceSummary]:
-        """Trace summaries, newest first."""
+        """Trace summaries, newest first, each with its root span's ``status`` and ``error_type``.
+
+        ``flt.status`` keeps traces with (or without) any erring span; ``flt.failed``
+        only those whose root span is in error.
+        """
         ...
 
     def resolve_trace_id(self, prefix: str, limit: int = 5) -> list[str]:
@@ -58,6 +65,31 @@ class TraceBackend(Protocol):
         """The run id of the most recently started trace."""
         ...
 
+    def run_ids(self, limit: int = 1000) -> list[str]:
+        """Distinct run ids, the most recently started run first."""
+        ...
+
+    def revisions(self, limit: int = 1000) -> list[str]:
+        """Distinct ``vcs.revision`` values (commits), the most recently recorded first."""
+        ...
+
+    def resolve_span_id(self, prefix: str, limit: int = 5) -> list[tuple[str, str]]:
+        """``(trace_id, span_id)`` of the spans whose id starts with ``prefix`` (at most ``limit``)."""
+        ...
+
+    def tables(self) -> dict[str, list[str]]:
+        """The tables and views a ``sql`` statement can read, each with its column names."""
+        ...
+
+    def has_attribute(self, key: str) -> bool:
+        """Whether any stored span carries attribute ``key`` (a ``--where`` key check)."""
+        ...
+
+    def attribute_keys(self, sample: int = 10_000) -> list[AttributeKey]:
+        """Attribute keys of the ``sample`` most recent spans, most common first, with
+        how many of those spans carry each and up to two example values."""
+        ...
+
     def trace_summary(self, trace_id: str) -> TraceSummary | None:
         """The summary of one trace."""
         ...
@@ -67,11 +99,21 @@ class TraceBackend(Protocol):
         ...
 
     def find_spans(self, flt: SpanFilter, full: bool = False) -> list[Span]:
-        """Spans matching a filter, newest first; ``full`` loads attributes and events."""
+        """Spans matching a filter, newest first; ``full`` loads attributes and events.
+
+        ``flt.where`` conditions use the operators of ``model.WHERE_OPS`` (``!=`` also
+        matches spans without the attribute; ``~`` is a substring test) on an
+        attribute or on a span field named in ``model.WHERE_COLUMNS``.
+        """
         ...
 
     def stats(self, by: str, flt: SpanFilter) -> list[GroupStats]:
-        """Per-group counts, errors, latency percentiles, tokens and per-model usage."""
+        """Per-group counts, errors, latency percentiles, tokens and per-model usage.
+
+        Each group also carries its trace count, total time and per-operation
+        percentiles (``GroupStats.kinds``); groups of whole traces (``run``,
+        ``service``) give percentiles and total time of the traces themselves.
+        """
         ...
 
     def usage_by_trace(self, trace_ids: Iterable[str]) -> dict[str, list[ModelUsage]]:
@@ -79,9 +121,19 @@ class TraceBackend(Protocol):
         ...
 
     def sql(
-        self, text: str, limit: int, timeout_s: float | None = None
+        self,
+        text: str,
+        limit: int,
+        timeout_s: float | None = None,
+        prices: Callable[[str | None, int, int, int, int], float | None] | None = None,
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one read-only statement; returns column names and at most ``limit`` rows.
+
+        With ``prices`` (``prices(model, input, output, cache_read, cache_creation)``),
+        the statement can also read ``span_costs`` (one row per model call with
+        tokens: trace_id, span_id, run_id, operation, name, model, the token counts,
+        start_ns, cost_usd) and ``trace_costs`` (trace_id, run_id, llm_calls,
+        priced_calls, cost_usd).
 
         Raises ``InvalidQuery`` for a statement the backend refuses and
         ``QueryTimeout`` when it runs longer than ``timeout_s`` seconds.

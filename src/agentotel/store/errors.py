@@ -35,7 +35,11 @@ class StoreSchemaTooNew(StoreError):
     """The store was written by a newer agentotel whose schema this one does not know."""
 
 
-class TraceNotFound(LookupError):
+class NotFound(LookupError):
+    """Nothing stored matches an id asked for (a trace, span, run or commit)."""
+
+
+class TraceNotFound(NotFound):
     """No stored trace matches the id (or id prefix) asked for."""
 
 

@@ -96,6 +96,7 @@ class Span:
     scope_version: str | None = None
     parent_is_remote: bool = False
     cost_usd: float | None = None
+    cost_source: str | None = None
     depth: int = 0
 
     error_type: str | None = None
@@ -172,6 +173,7 @@ class Span:
             "cache_read_tokens": self.cache_read_tokens,
             "cache_creation_tokens": self.cache_creation_tokens,
             "cost_usd": self.cost_usd,
+            "cost_source": self.cost_source,
             "service_name": self.service_name,
             "run_id": self.run_id,
             "vcs_revision": self.vcs_revision,
@@ -206,6 +208,12 @@ class TraceSummary:
     run_id: str | None
     vcs_revision: str | None
     cost_usd: float | None = None
+    status: str = "ok"
+    """The root span's outcome: ``"error"`` when the run itself failed, else ``"ok"``."""
+    error_type: str | None = None
+    """The root span's ``error.type`` when it failed."""
+    cost_source: str | None = None
+    """Where the prices of ``cost_usd`` came from: user, genai-prices, bundled (``+``-joined)."""
 
     @property
     def duration_ns(self) -> int:
@@ -214,6 +222,8 @@ class TraceSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "trace_id": self.trace_id,
+            "status": self.status,
+            "error_type": self.error_type,
             "root_name": self.root_name,
             "root_span_id": self.root_span_id,
             "start": iso(self.start_ns),
@@ -227,6 +237,7 @@ class TraceSummary:
             "cache_read_tokens": self.cache_read_tokens,
             "cache_creation_tokens": self.cache_creation_tokens,
             "cost_usd": self.cost_usd,
+            "cost_source": self.cost_source,
             "error_count": self.error_count,
             "service_name": self.service_name,
             "run_id": self.run_id,
@@ -247,6 +258,28 @@ class ModelUsage:
 
 
 @dataclass
+class KindStats:
+    """One span kind (operation) within a stats group: latency is only compared within a kind."""
+
+    count: int
+    error_count: int
+    p50_ns: int | None
+    p95_ns: int | None
+    p99_ns: int | None
+    total_ns: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "error_count": self.error_count,
+            "p50_ms": ms(self.p50_ns),
+            "p95_ms": ms(self.p95_ns),
+            "p99_ms": ms(self.p99_ns),
+            "total_ms": ms(self.total_ns),
+        }
+
+
+@dataclass
 class GroupStats:
     """One row of ``agentotel stats``: a group's count, errors, latency percentiles and tokens."""
 
@@ -263,6 +296,16 @@ class GroupStats:
     exact: bool = True
     usage: list[ModelUsage] = field(default_factory=list)
     cost_usd: float | None = None
+    cost_source: str | None = None
+    trace_count: int = 0
+    """Distinct traces with a span in the group."""
+    total_ns: int = 0
+    """Time spent: the traces' wall time when grouping whole traces (run, service), else the
+    sum of the group's span durations."""
+    per_trace: bool = False
+    """Percentiles are of trace durations (groups of whole traces: run, service)."""
+    kinds: dict[str, KindStats] = field(default_factory=dict)
+    """Per span kind (operation): count, errors, percentiles, total time."""
 
     @property
     def error_rate(self) -> float:
@@ -278,11 +321,16 @@ class GroupStats:
             "p95_ms": ms(self.p95_ns),
             "p99_ms": ms(self.p99_ns),
             "percentiles_exact": self.exact,
+            "percentiles_of": "traces" if self.per_trace else "spans",
+            "trace_count": self.trace_count,
+            "total_ms": ms(self.total_ns),
+            "by_operation": {k: v.to_dict() for k, v in self.kinds.items()},
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "cache_read_tokens": self.cache_read_tokens,
             "cache_creation_tokens": self.cache_creation_tokens,
             "cost_usd": self.cost_usd,
+            "cost_source": self.cost_source,
         }
 
 
@@ -295,7 +343,32 @@ class TraceFilter:
     run_id: str | None = None
     service: str | None = None
     status: str | None = None  # "error": with an error span; "ok": without one
+    failed: bool = False  # only traces whose root span is in error
     limit: int = 20
+
+
+WHERE_OPS = ("=", "!=", "~", ">", "<", ">=", "<=")
+"""``--where`` operators: equal, not equal (also true when the attribute is absent),
+substring, and the numeric (or text) orderings."""
+
+WHERE_COLUMNS = (
+    "name", "kind", "status", "trace_id", "span_id", "parent_id", "duration_ns", "service",
+    "run", "operation", "provider", "model", "request_model", "response_model", "agent",
+    "tool", "tool_call_id", "error_type", "commit",
+)  # fmt: skip
+"""``--where`` keys that name a span's own fields rather than one of its attributes."""
+
+
+@dataclass
+class AttributeKey:
+    """An attribute key seen on stored spans: how many spans carry it and a few values."""
+
+    key: str
+    count: int
+    examples: list[Any] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "count": self.count, "examples": self.examples}
 
 
 @dataclass

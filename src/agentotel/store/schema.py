@@ -117,3 +117,27 @@ _V1 = (
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1}
 """Statements that take a store from version ``n - 1`` to ``n``."""
+
+
+def readable_tables() -> dict[str, list[str]]:
+    """Tables a read-only ``sql`` statement is meant for, with their columns (from the DDL)."""
+    out: dict[str, list[str]] = {}
+    for statement in _V1:
+        head, _, body = statement.partition("(")
+        words = head.split()
+        if words[:2] != ["CREATE", "TABLE"] or words[2] in (VERSION_TABLE, "meta", "rollup"):
+            continue
+        columns = [line.split()[0] for line in body.splitlines() if line.strip()[:1].isalpha()]
+        out[words[2]] = [c for c in columns if c.upper() not in ("PRIMARY", "UNIQUE")]
+    out.update(COST_VIEWS)
+    return out
+
+
+COST_VIEWS = {
+    "span_costs": [
+        "trace_id", "span_id", "run_id", "operation", "name", "model", "input_tokens",
+        "output_tokens", "cache_read_tokens", "cache_creation_tokens", "start_ns", "cost_usd",
+    ],
+    "trace_costs": ["trace_id", "run_id", "llm_calls", "priced_calls", "cost_usd"],
+}  # fmt: skip
+"""Views the query layer adds to a read-only ``sql`` connection (priced in Python)."""

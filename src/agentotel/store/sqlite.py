@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from agentotel.store import sanitize, sqlite_read, sqlite_retention, sqlite_stats, sqlite_write
 from agentotel.store.errors import InvalidQuery, QueryTimeout, StoreError
 from agentotel.store.model import (
+    AttributeKey,
     GroupStats,
     ModelUsage,
     Span,
@@ -273,6 +274,24 @@ class SQLiteStore:
     def latest_run_id(self) -> str | None:
         return self._read(sqlite_read.latest_run_id)
 
+    def run_ids(self, limit: int = 1000) -> list[str]:
+        return self._read(sqlite_read.run_ids, limit)
+
+    def revisions(self, limit: int = 1000) -> list[str]:
+        return self._read(sqlite_read.revisions, limit)
+
+    def resolve_span_id(self, prefix: str, limit: int = 5) -> list[tuple[str, str]]:
+        return self._read(sqlite_read.resolve_span_id, prefix, limit)
+
+    def tables(self) -> dict[str, list[str]]:
+        return self._read(sqlite_read.tables)
+
+    def has_attribute(self, key: str) -> bool:
+        return self._read(sqlite_read.has_attribute, key)
+
+    def attribute_keys(self, sample: int = 10_000) -> list[AttributeKey]:
+        return self._read(sqlite_read.attribute_keys, sample)
+
     def trace_spans(self, trace_id: str) -> list[Span]:
         return self._read(sqlite_read.trace_spans, trace_id)
 
@@ -287,14 +306,24 @@ class SQLiteStore:
         return self._read(sqlite_read.usage_by_trace, list(trace_ids))
 
     def sql(
-        self, text: str, limit: int, timeout_s: float | None = None
+        self,
+        text: str,
+        limit: int,
+        timeout_s: float | None = None,
+        prices: Callable[[str | None, int, int, int, int], float | None] | None = None,
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run one read-only statement, stopped after ``timeout_s`` (None: no limit)."""
+        """Run one read-only statement, stopped after ``timeout_s`` (None: no limit).
+
+        With ``prices``, the views ``span_costs`` and ``trace_costs`` (a ``cost_usd``
+        column per model call and per trace) can be read too.
+        """
         if not self.readonly:
             raise StoreError("agentotel sql only runs on a store opened read-only")
         with self._lock:
             with self._translate():
                 conn = self._ready()
+                if prices is not None:
+                    sqlite_read.cost_views(conn, prices)
 
             def authorize(action: int, *_: Any) -> int:
                 return sqlite3.SQLITE_OK if action in _READ_ACTIONS else sqlite3.SQLITE_DENY

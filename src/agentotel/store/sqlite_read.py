@@ -11,11 +11,13 @@ import contextlib
 import json
 import math
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from agentotel.store.model import (
     LLM_OPERATIONS,
+    WHERE_OPS,
+    AttributeKey,
     Event,
     Link,
     ModelUsage,
@@ -38,14 +40,16 @@ _FROM_FULL = (
     " LEFT JOIN span_data d ON d.span_id = s.id LEFT JOIN resources r ON r.id = s.resource_id"
 )
 _TRACE_COLUMNS = (
-    "trace_id, root_name, root_span_id, start_ns, end_ns, span_count, llm_calls, tool_calls, "
-    "input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, error_count, "
-    "service_name, run_id, vcs_revision"
+    "t.trace_id, t.root_name, t.root_span_id, t.start_ns, t.end_ns, t.span_count, t.llm_calls, "
+    "t.tool_calls, t.input_tokens, t.output_tokens, t.cache_read_tokens, "
+    "t.cache_creation_tokens, t.error_count, t.service_name, t.run_id, t.vcs_revision, "
+    "r.status, r.error_type"
 )
+# The root span's status is read through the (trace_id, span_id) index, one lookup per row.
+_TRACE_FROM = "traces t LEFT JOIN spans r ON r.trace_id = t.trace_id AND r.span_id = t.root_span_id"
 LLM_IN = "(" + ", ".join(f"'{op}'" for op in LLM_OPERATIONS) + ")"
 
-_WHERE_OPS = ("!=", ">=", "<=", "=", ">", "<")
-_COLUMN_ALIASES = {
+_COLUMN_ALIASES = {  # every key of WHERE_COLUMNS
     "name": "s.name",
     "kind": "s.kind",
     "status": "s.status",
@@ -55,6 +59,16 @@ _COLUMN_ALIASES = {
     "duration_ns": "s.duration_ns",
     "service": "s.service_name",
     "run": "s.run_id",
+    "operation": "s.operation",
+    "provider": "s.provider",
+    "model": "coalesce(s.response_model, s.request_model)",
+    "request_model": "s.request_model",
+    "response_model": "s.response_model",
+    "agent": "s.agent_name",
+    "tool": "s.tool_name",
+    "tool_call_id": "s.tool_call_id",
+    "error_type": "s.error_type",
+    "commit": "s.vcs_revision",
 }
 
 
@@ -78,33 +92,46 @@ def list_traces(conn: sqlite3.Connection, flt: TraceFilter) -> list[TraceSummary
     where: list[str] = []
     params: list[Any] = []
     if flt.since_ns is not None:
-        where.append("start_ns >= ?")
+        where.append("t.start_ns >= ?")
         params.append(flt.since_ns)
     if flt.until_ns is not None:
-        where.append("start_ns < ?")
+        where.append("t.start_ns < ?")
         params.append(flt.until_ns)
     if flt.run_id is not None:
-        where.append("run_id = ?")
+        where.append("t.run_id = ?")
         params.append(flt.run_id)
     if flt.service is not None:
-        where.append("service_name = ?")
+        where.append("t.service_name = ?")
         params.append(flt.service)
     if flt.status == "error":
-        where.append("error_count > 0")
+        where.append("t.error_count > 0")
     elif flt.status == "ok":
-        where.append("error_count = 0")
+        where.append("t.error_count = 0")
+    if flt.failed:
+        # A failed run has an erring span, so the error count narrows the lookups first.
+        where.append("t.error_count > 0 AND r.status = 'error'")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     rows = fetch(
         conn,
-        f"SELECT {_TRACE_COLUMNS} FROM traces{clause} ORDER BY start_ns DESC LIMIT ?",
+        f"SELECT {_TRACE_COLUMNS} FROM {_TRACE_FROM}{clause} ORDER BY t.start_ns DESC LIMIT ?",
         [*params, flt.limit],
     )
-    return [TraceSummary(*row) for row in rows]
+    return [trace_row(row) for row in rows]
+
+
+def trace_row(row: Sequence[Any]) -> TraceSummary:
+    """A :class:`TraceSummary` from a row of ``_TRACE_COLUMNS``."""
+    summary = TraceSummary(*row[:16])
+    summary.status = "error" if row[16] == "error" else "ok"
+    summary.error_type = row[17] if row[16] == "error" else None
+    return summary
 
 
 def trace_summary(conn: sqlite3.Connection, trace_id: str) -> TraceSummary | None:
-    rows = fetch(conn, f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", [trace_id])
-    return TraceSummary(*rows[0]) if rows else None
+    rows = fetch(
+        conn, f"SELECT {_TRACE_COLUMNS} FROM {_TRACE_FROM} WHERE t.trace_id = ?", [trace_id]
+    )
+    return trace_row(rows[0]) if rows else None
 
 
 def resolve_trace_id(conn: sqlite3.Connection, prefix: str, limit: int = 5) -> list[str]:
@@ -127,6 +154,110 @@ def latest_run_id(conn: sqlite3.Connection) -> str | None:
         conn, "SELECT run_id FROM traces WHERE run_id IS NOT NULL ORDER BY start_ns DESC LIMIT 1"
     )
     return rows[0][0] if rows else None
+
+
+def run_ids(conn: sqlite3.Connection, limit: int) -> list[str]:
+    rows = fetch(
+        conn,
+        "SELECT run_id FROM traces WHERE run_id IS NOT NULL GROUP BY run_id "
+        "ORDER BY max(start_ns) DESC LIMIT ?",
+        [limit],
+    )
+    return [row[0] for row in rows]
+
+
+def revisions(conn: sqlite3.Connection, limit: int) -> list[str]:
+    rows = fetch(
+        conn,
+        "SELECT vcs_revision FROM traces WHERE vcs_revision IS NOT NULL GROUP BY vcs_revision "
+        "ORDER BY max(start_ns) DESC LIMIT ?",
+        [limit],
+    )
+    return [row[0] for row in rows]
+
+
+def resolve_span_id(conn: sqlite3.Connection, prefix: str, limit: int) -> list[tuple[str, str]]:
+    # No index leads with span_id: a range over the text is a scan of the narrow table.
+    prefix = prefix.lower()
+    rows = fetch(
+        conn,
+        "SELECT trace_id, span_id FROM spans WHERE span_id >= ? AND span_id < ? LIMIT ?",
+        [prefix, prefix + "~", limit],
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def cost_views(
+    conn: sqlite3.Connection, prices: Callable[[str | None, int, int, int, int], float | None]
+) -> None:
+    """The temporary views ``span_costs`` and ``trace_costs`` on this connection, priced by
+    ``prices`` (registered as the SQL function ``agentotel_cost``)."""
+
+    def cost(model: str | None, tin: int, tout: int, tcr: int, tcc: int) -> float | None:
+        value = prices(model, tin or 0, tout or 0, tcr or 0, tcc or 0)
+        return None if value is None else round(value, 6)
+
+    conn.create_function("agentotel_cost", 5, cost, deterministic=True)
+    conn.execute("PRAGMA query_only = OFF")  # temporary views live outside the store file
+    try:
+        conn.execute(
+            "CREATE TEMP VIEW IF NOT EXISTS span_costs AS SELECT s.trace_id, s.span_id, "
+            "s.run_id, s.operation, s.name, coalesce(s.response_model, s.request_model) AS model, "
+            "s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_creation_tokens, "
+            "s.start_ns, agentotel_cost(coalesce(s.response_model, s.request_model), "
+            "s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_creation_tokens) "
+            f"AS cost_usd FROM main.spans s WHERE s.operation IN {LLM_IN} "
+            "AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)"
+        )
+        conn.execute(
+            "CREATE TEMP VIEW IF NOT EXISTS trace_costs AS SELECT trace_id, run_id, "
+            "count(*) AS llm_calls, count(cost_usd) AS priced_calls, sum(cost_usd) AS cost_usd "
+            "FROM span_costs GROUP BY trace_id"
+        )
+    finally:
+        conn.execute("PRAGMA query_only = ON")
+
+
+def tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    names = fetch(
+        conn,
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite_%' AND name NOT IN ('agentotel_schema', 'meta') "
+        "UNION ALL SELECT name FROM sqlite_temp_master WHERE type = 'view' ORDER BY 1",
+    )
+    return {
+        name: [row[1] for row in fetch(conn, f"PRAGMA table_info('{name}')")] for (name,) in names
+    }
+
+
+def has_attribute(conn: sqlite3.Connection, key: str) -> bool:
+    if '"' in key:
+        return False
+    rows = fetch(
+        conn,
+        "SELECT 1 FROM span_data WHERE json_type(attributes, ?) IS NOT NULL LIMIT 1",
+        [f'$."{key}"'],
+    )
+    return bool(rows)
+
+
+def attribute_keys(conn: sqlite3.Connection, sample: int) -> list[AttributeKey]:
+    rows = fetch(
+        conn,
+        "SELECT j.key, count(*), min(j.value), max(j.value) FROM "
+        "(SELECT attributes FROM span_data ORDER BY span_id DESC LIMIT ?) d, "
+        "json_each(d.attributes) j GROUP BY j.key ORDER BY count(*) DESC, j.key",
+        [sample],
+    )
+    out: list[AttributeKey] = []
+    for key, count, low, high in rows:
+        examples = [_clip(low)] if low == high else [_clip(low), _clip(high)]
+        out.append(AttributeKey(key, count, examples))
+    return out
+
+
+def _clip(value: Any) -> Any:
+    return value if not isinstance(value, str) or len(value) <= 80 else value[:80] + "..."
 
 
 def trace_spans(conn: sqlite3.Connection, trace_id: str) -> list[Span]:
@@ -193,8 +324,8 @@ def span_where(
         eq("s.service_name", flt.service)
     needs_data = False
     for cond in flt.where:
-        if cond.op not in _WHERE_OPS:
-            raise ValueError(f"unknown operator {cond.op!r}")
+        if cond.op not in WHERE_OPS:
+            raise ValueError(f"unsupported operator {cond.op!r}")
         column = _COLUMN_ALIASES.get(cond.key)
         if column is None:
             if '"' in cond.key:
@@ -207,7 +338,13 @@ def span_where(
             value = float(cond.value) if "." in cond.value else int(cond.value)
         if cond.value.lower() in ("true", "false"):
             value = cond.value.lower() == "true"
-        where.append(f"{column} {cond.op} ?")
+        if cond.op == "~":
+            where.append(f"instr(CAST({column} AS TEXT), ?) > 0")
+            value = cond.value
+        elif cond.op == "!=":  # a span without the attribute is not equal either
+            where.append(f"{column} IS NOT ?")
+        else:
+            where.append(f"{column} {cond.op} ?")
         params.append(value)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     if needs_data and join:

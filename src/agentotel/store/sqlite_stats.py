@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentotel import semconv
-from agentotel.store.model import GroupStats, ModelUsage, SpanFilter
+from agentotel.store.model import GroupStats, KindStats, ModelUsage, SpanFilter
 from agentotel.store.sqlite_read import LLM_IN, fetch, span_where
 from agentotel.store.sqlite_write import ALL_RUNS, BUCKETS_PER_E, HOUR_NS, ROLLUP_DIMS
 
@@ -31,7 +31,11 @@ _GROUPS: dict[str, tuple[str, str | None]] = {
     "service": ("s.service_name", None),
     "run": ("s.run_id", None),
     "name": ("s.name", None),
+    "error_type": ("s.error_type", "s.status = 'error'"),
 }
+
+_WHOLE_TRACES = {"run": "t.run_id", "service": "t.service_name"}
+"""Groupings of whole traces: their percentiles and total time are the traces'."""
 
 
 def stats(
@@ -111,8 +115,79 @@ def stats(
     for (k, m), (n, tin, tout, tcr, tcc) in merged.items():
         if k in groups:
             groups[k].usage.append(ModelUsage(m, n, tin, tout, tcr, tcc))
-    ordered = sorted(groups.values(), key=lambda g: (-g.count, str(g.key)))
-    return ordered[: flt.limit]
+    ordered = sorted(groups.values(), key=lambda g: (-g.count, str(g.key)))[: flt.limit]
+    _add_traces_and_kinds(conn, by, flt, ordered, exact_limit)
+    return ordered
+
+
+def _add_traces_and_kinds(
+    conn: sqlite3.Connection,
+    by: str,
+    flt: SpanFilter,
+    groups: list[GroupStats],
+    exact_limit: int,
+) -> None:
+    """Trace counts, total time and per-operation percentiles of each group."""
+    if not groups:
+        return
+    key, condition = _GROUPS[by]
+    clause, params, _ = span_where(flt, condition)
+    wanted = {g.key: g for g in groups}
+    whole = _WHOLE_TRACES.get(by)
+    narrowed = (
+        flt.operation, flt.model, flt.tool, flt.agent, flt.name, flt.status,
+        flt.min_duration_ns, flt.trace_id,
+    )  # fmt: skip
+    if whole is not None and not flt.where and all(v is None for v in narrowed):
+        where, tparams = ["1"], []
+        for column, value in (
+            ("t.start_ns >= ?", flt.since_ns),
+            ("t.start_ns < ?", flt.until_ns),
+            ("t.run_id = ?", flt.run_id),
+            ("t.service_name = ?", flt.service),
+        ):
+            if value is not None:
+                where.append(column)
+                tparams.append(value)
+        durations: dict[Any, list[int]] = {}
+        for k, d in fetch(
+            conn,
+            f"SELECT {whole}, t.end_ns - t.start_ns FROM traces t WHERE {' AND '.join(where)}",
+            tparams,
+        ):
+            if k in wanted:
+                durations.setdefault(k, []).append(max(0, d))
+        for k, values in durations.items():
+            values.sort()
+            g = wanted[k]
+            g.trace_count, g.total_ns, g.per_trace, g.exact = len(values), sum(values), True, True
+            g.p50_ns, g.p95_ns, g.p99_ns = (_rank(values, p) for p in (0.5, 0.95, 0.99))
+    else:
+        for k, traces, total in fetch(
+            conn,
+            f"SELECT {key} AS k, count(DISTINCT s.trace_id), sum(s.duration_ns) "
+            f"FROM spans s{clause} GROUP BY k",
+            params,
+        ):
+            if k in wanted:
+                wanted[k].trace_count, wanted[k].total_ns = traces, total or 0
+    if by == "operation" or sum(g.count for g in groups) > exact_limit:
+        return  # one kind per group already, or too many spans to sort here
+    cells: dict[tuple[Any, str], list[int]] = {}
+    errors: dict[tuple[Any, str], int] = {}
+    for k, op, d, failed in fetch(
+        conn,
+        f"SELECT {key} AS k, coalesce(s.operation, s.name), s.duration_ns, s.status = 'error' "
+        f"FROM spans s{clause}",
+        params,
+    ):
+        if k in wanted:
+            cells.setdefault((k, op), []).append(d)
+            errors[(k, op)] = errors.get((k, op), 0) + int(failed)
+    for (k, op), values in sorted(cells.items(), key=lambda kv: -len(kv[1])):
+        values.sort()
+        p50, p95, p99 = (_rank(values, p) for p in (0.5, 0.95, 0.99))
+        wanted[k].kinds[op] = KindStats(len(values), errors[(k, op)], p50, p95, p99, sum(values))
 
 
 def _raw_hist(
