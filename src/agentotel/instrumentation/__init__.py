@@ -14,4 +14,5 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "mcp": ("agentotel.instrumentation.mcp:MCPInstrumentor", "mcp"),
     "threading": ("agentotel.instrumentation.threading:ThreadingInstrumentor", "concurrent"),
     "pydantic_ai": ("agentotel.instrumentation.pydantic_ai:PydanticAIInstrumentor", "pydantic_ai"),
+    "crewai": ("agentotel.instrumentation.crewai:CrewAIInstrumentor", "crewai"),
 }
