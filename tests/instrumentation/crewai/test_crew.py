@@ -40,12 +40,14 @@ def test_sequential_crew_is_one_trace(
     instrument(openai=openai)
     with ScriptedModelServer(SCRIPT) as server:
         result = crews.sequential(server.openai_base_url).kickoff()
+        requests = len(server.model.requests)
     assert result.raw == "The sum is 3."
     spans = span_exporter.get_finished_spans()
     assert tree(spans) == EXPECTED
     assert len({s.context.trace_id for s in spans}) == 1
 
     chats = _by_name(spans, "chat gpt-4o-mini")
+    assert len(chats) == requests  # exactly one chat span per model request
     first = chats[0].attributes
     assert first[semconv.GEN_AI_PROVIDER_NAME] == "openai"
     assert first[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_calls",)
