@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import os
-
-# Before crewai is imported: its anonymous telemetry and platform tracing stay off in tests.
-os.environ["CREWAI_DISABLE_TELEMETRY"] = "true"
-os.environ["CREWAI_TRACING_ENABLED"] = "false"
-
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-pytest.importorskip("crewai")
-
 from opentelemetry.sdk.trace import TracerProvider
 
 from agentotel.instrumentation.crewai import CrewAIInstrumentor
 from agentotel.instrumentation.openai import OpenAIInstrumentor
+
+# Before any test module imports crewai: its anonymous telemetry and platform tracing stay off.
+os.environ["CREWAI_DISABLE_TELEMETRY"] = "true"
+os.environ["CREWAI_TRACING_ENABLED"] = "false"
 
 _connect = socket.socket.connect
 

@@ -6,6 +6,8 @@ import asyncio
 from typing import Any
 
 import pytest
+
+pytest.importorskip("crewai", reason="crewai runs in its own venv: make test-crewai")
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from agentotel import semconv

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
+
+import pytest
+
+pytest.importorskip("crewai", reason="crewai runs in its own venv: make test-crewai")
 
 from crewai import Crew, Task
 from crewai.agent.core import Agent
@@ -56,3 +63,25 @@ def test_crewai_telemetry_keeps_its_own_provider(
     assert getattr(telemetry, "provider", None) is not before
     names = {s.instrumentation_scope.name for s in span_exporter.get_finished_spans()}
     assert all(name.startswith("agentotel") for name in names), names
+
+
+def test_example_runs() -> None:
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run(
+        [sys.executable, str(root / "examples" / "crewai_crew.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    )
+    assert out.stdout.splitlines()[-9:] == [
+        "Pack sunglasses.",
+        "invoke_workflow trip",
+        "  invoke_agent Scout",
+        "    chat gpt-4o-mini",
+        "    execute_tool get_weather",
+        "    chat gpt-4o-mini",
+        "  invoke_agent Advisor",
+        "    chat gpt-4o-mini",
+        "spans for 3 model requests: 3 chat spans",
+    ]
