@@ -29,13 +29,19 @@ def sequential(base_url: str, tools: list[Any] | None = None, **task: Any) -> Cr
     """Researcher (with a tool) then Writer."""
     model = llm(base_url)
     researcher = Agent(
-        role="Researcher", goal="Find numbers", backstory="Careful.", llm=model,
-        tools=tools if tools is not None else [add], **task.pop("agent", {}),
+        role="Researcher",
+        goal="Find numbers",
+        backstory="Careful.",
+        llm=model,
+        tools=tools if tools is not None else [add],
+        **task.pop("agent", {}),
     )
     writer = Agent(role="Writer", goal="Write it up", backstory="Terse.", llm=model)
     first = Task(
-        description="Add 1 and 2 (secret-task-text)", expected_output="A number",
-        agent=researcher, **task,
+        description="Add 1 and 2 (secret-task-text)",
+        expected_output="A number",
+        agent=researcher,
+        **task,
     )
     second = Task(description="Summarise the result", expected_output="One line", agent=writer)
     return Crew(agents=[researcher, writer], tasks=[first, second], name="numbers")
@@ -46,7 +52,10 @@ def hierarchical(base_url: str) -> Crew:
     worker = Agent(role="Analyst", goal="Analyse", backstory="Sharp.", llm=model)
     job = Task(description="Analyse the data", expected_output="A finding")
     return Crew(
-        agents=[worker], tasks=[job], process=Process.hierarchical, manager_llm=model,
+        agents=[worker],
+        tasks=[job],
+        process=Process.hierarchical,
+        manager_llm=model,
         name="managed",
     )
 

@@ -250,7 +250,9 @@ def _agent_execute(handler: TelemetryHandler) -> Wrapper:
     return wrapper
 
 
-def _max_iterations(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _max_iterations(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     """CrewAI forces a final answer when an agent runs out of iterations: mark its span."""
     scope = _scope.get()
     if scope is not None:
@@ -263,7 +265,9 @@ def _native_tool(handler: TelemetryHandler) -> Wrapper:
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         tool = None
         try:
-            from crewai.utilities.agent_utils import extract_tool_call_info
+            from crewai.utilities.agent_utils import (  # type: ignore[import-not-found]
+                extract_tool_call_info,
+            )
 
             info = extract_tool_call_info(extract.arg(args, kwargs, 0, "tool_call"))
             if info:
@@ -371,7 +375,9 @@ def _llm_call(handler: TelemetryHandler) -> Wrapper:
     return wrapper
 
 
-def _call_completed(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _call_completed(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     """CrewAI reports each answered request with usage, finish reason and response id."""
     inv = _chat.get()
     if inv is not None:
