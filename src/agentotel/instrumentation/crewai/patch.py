@@ -5,22 +5,21 @@ and does not run them in the caller's context, so spans opened from events could
 become the current span for the model and tool calls beneath them. Wrapping the
 methods keeps every span current exactly while its work runs, in sync and async code.
 
-Token usage rolls up through :class:`Scope`: each crew, flow and agent span has
-one, and every model request adds its tokens once to each enclosing scope.
+Token usage rolls up through :class:`~agentotel.instrumentation.crewai.scope.Scope`.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any
 
-from agentotel import _safety, semconv
+from agentotel import _safety
 from agentotel.instrumentation._owner import claim_sdk_call, release_sdk_call
 from agentotel.instrumentation.crewai import extract
+from agentotel.instrumentation.crewai.scope import Scope, chat, current, run_scoped
 from agentotel.telemetry import TelemetryHandler
-from agentotel.telemetry.invocation import AgentInvocation, InferenceInvocation, Invocation
+from agentotel.telemetry.invocation import InferenceInvocation, Invocation
 
 Wrapper = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -37,129 +36,16 @@ _LLM_CLASSES = (
 MAX_ITERATIONS = "max_iterations_exceeded"
 
 
-class Scope:
-    """A crew, flow or agent span and the tokens of the model requests made beneath it."""
-
-    __slots__ = (
-        "agent",
-        "error_type",
-        "input_tokens",
-        "invocation",
-        "output_tokens",
-        "owner",
-        "parent",
-        "task",
-    )
-
-    def __init__(
-        self,
-        invocation: AgentInvocation,
-        parent: Scope | None,
-        agent: Any = None,
-        task: Any = None,
-        owner: Any = None,
-    ) -> None:
-        self.invocation = invocation
-        self.parent = parent
-        self.owner = owner
-        self.agent = agent
-        self.task = task
-        self.input_tokens: int | None = None
-        self.output_tokens: int | None = None
-        self.error_type: str | None = None
-
-    def add(self, input_tokens: int | None, output_tokens: int | None) -> None:
-        scope: Scope | None = self
-        while scope is not None:
-            if input_tokens is not None:
-                scope.input_tokens = (scope.input_tokens or 0) + input_tokens
-            if output_tokens is not None:
-                scope.output_tokens = (scope.output_tokens or 0) + output_tokens
-            scope = scope.parent
-
-    def end(self, error: BaseException | None) -> None:
-        inv = self.invocation
-        inv.input_tokens = self.input_tokens
-        inv.output_tokens = self.output_tokens
-        inv.detach()
-        if error is not None:
-            inv.fail(error)
-        elif self.error_type is not None:
-            inv.fail(self.error_type)
-        else:
-            inv.stop()
-
-
-_scope: ContextVar[Scope | None] = ContextVar("agentotel_crewai_scope", default=None)
-_chat: ContextVar[InferenceInvocation | None] = ContextVar("agentotel_crewai_chat", default=None)
-
-
-def _run_scoped(
-    start: Callable[[], Scope | None], wrapped: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    """Run ``wrapped`` with the scope ``start`` opens current; sync or async alike."""
-    if inspect.iscoroutinefunction(wrapped):
-        return _run_scoped_async(start, wrapped, args, kwargs)
-    scope, token = _open(start)
-    if scope is None:
-        return wrapped(*args, **kwargs)
-    try:
-        result = wrapped(*args, **kwargs)
-    except BaseException as exc:
-        _close(scope, token, exc)
-        raise
-    _close(scope, token, None, result)
-    return result
-
-
-async def _run_scoped_async(
-    start: Callable[[], Scope | None], wrapped: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    scope, token = _open(start)
-    if scope is None:
-        return await wrapped(*args, **kwargs)
-    try:
-        result = await wrapped(*args, **kwargs)
-    except BaseException as exc:
-        _close(scope, token, exc)
-        raise
-    _close(scope, token, None, result)
-    return result
-
-
-def _open(start: Callable[[], Scope | None]) -> tuple[Scope | None, Any]:
-    try:
-        scope = start()
-        if scope is None:
-            return None, None
-        scope.invocation.attach()
-        return scope, _scope.set(scope)
-    except Exception as exc:
-        _safety.report("crewai.start", exc)
-        return None, None
-
-
-def _close(scope: Scope, token: Any, error: BaseException | None, result: Any = None) -> None:
-    try:
-        _scope.reset(token)
-        inv = scope.invocation
-        if error is None and inv.capture_content and inv.operation == semconv.OP_INVOKE_AGENT:
-            inv.output_messages = extract.text_message("assistant", result)
-        scope.end(error)
-    except Exception as exc:
-        _safety.report("crewai.end", exc)
-
-
 # -- crews and flows ---------------------------------------------------------
 def _crew_kickoff(handler: TelemetryHandler) -> Wrapper:
     def start(crew: Any) -> Scope | None:
         if getattr(crew, "stream", False):
             return None  # the streaming kickoff re-enters kickoff without streaming
         inv = handler.workflow(extract.crew_name(crew))
-        return Scope(inv, _scope.get())
+        return Scope(inv, current.get())
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        return _run_scoped(lambda: start(instance), wrapped, args, kwargs)
+        return run_scoped(lambda: start(instance), wrapped, args, kwargs)
 
     return wrapper
 
@@ -168,10 +54,10 @@ def _flow_kickoff(handler: TelemetryHandler) -> Wrapper:
     def start(flow: Any) -> Scope | None:
         if getattr(flow, "stream", False) or extract.internal_flow(flow):
             return None  # CrewAI runs each agent's loop as a flow of its own: not a workflow
-        return Scope(handler.workflow(extract.flow_name(flow)), _scope.get(), owner=flow)
+        return Scope(handler.workflow(extract.flow_name(flow)), current.get(), owner=flow)
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        return _run_scoped(lambda: start(instance), wrapped, args, kwargs)
+        return run_scoped(lambda: start(instance), wrapped, args, kwargs)
 
     return wrapper
 
@@ -181,7 +67,7 @@ def _flow_method(handler: TelemetryHandler) -> Wrapper:
         wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         step: Invocation | None = None
-        scope = _scope.get()
+        scope = current.get()
         if scope is None or scope.owner is not instance:
             return await wrapped(*args, **kwargs)
         try:
@@ -216,7 +102,7 @@ def _agent_scope(handler: TelemetryHandler, agent: Any, task: Any) -> Scope:
     )
     if inv.capture_content:
         inv.input_messages = extract.text_message("user", getattr(task, "description", None))
-    return Scope(inv, _scope.get(), agent, task)
+    return Scope(inv, current.get(), agent, task)
 
 
 def _task_execute(handler: TelemetryHandler) -> Wrapper:
@@ -229,7 +115,7 @@ def _task_execute(handler: TelemetryHandler) -> Wrapper:
         return _agent_scope(handler, agent, task)
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        return _run_scoped(lambda: start(instance, args, kwargs), wrapped, args, kwargs)
+        return run_scoped(lambda: start(instance, args, kwargs), wrapped, args, kwargs)
 
     return wrapper
 
@@ -239,13 +125,13 @@ def _agent_execute(handler: TelemetryHandler) -> Wrapper:
 
     def start(agent: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
         task = extract.arg(args, kwargs, 0, "task")
-        current = _scope.get()
-        if current is not None and current.agent is agent and current.task is task:
+        outer = current.get()
+        if outer is not None and outer.agent is agent and outer.task is task:
             return None  # the task's span already reports this run
         return _agent_scope(handler, agent, task)
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        return _run_scoped(lambda: start(instance, args, kwargs), wrapped, args, kwargs)
+        return run_scoped(lambda: start(instance, args, kwargs), wrapped, args, kwargs)
 
     return wrapper
 
@@ -254,7 +140,7 @@ def _max_iterations(
     wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     """CrewAI forces a final answer when an agent runs out of iterations: mark its span."""
-    scope = _scope.get()
+    scope = current.get()
     if scope is not None:
         scope.error_type = MAX_ITERATIONS
     return wrapped(*args, **kwargs)
@@ -304,7 +190,7 @@ def _native_tool(handler: TelemetryHandler) -> Wrapper:
 
 # -- model requests ------------------------------------------------------------
 def _start_chat(handler: TelemetryHandler, llm: Any) -> InferenceInvocation | None:
-    if _chat.get() is not None:
+    if chat.get() is not None:
         return None  # a nested call of the same request (LLM delegating to a provider class)
     try:
         host, port = extract.server(llm)
@@ -323,7 +209,7 @@ def _end_chat(inv: InferenceInvocation, error: BaseException | None) -> None:
     if error is not None:
         inv.fail(error)
         return
-    scope = _scope.get()
+    scope = current.get()
     if scope is not None:
         scope.add(inv.input_tokens, inv.output_tokens)
     inv.stop()
@@ -338,17 +224,17 @@ def _llm_call(handler: TelemetryHandler) -> Wrapper:
         inv = _start_chat(handler, instance)
         if inv is None:
             return wrapped(*args, **kwargs)
-        chat_token = _chat.set(inv)
+        chat_token = chat.set(inv)
         claim = claim_sdk_call()
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
             release_sdk_call(claim)
-            _chat.reset(chat_token)
+            chat.reset(chat_token)
             _end_chat(inv, exc)
             raise
         release_sdk_call(claim)
-        _chat.reset(chat_token)
+        chat.reset(chat_token)
         _end_chat(inv, None)
         return result
 
@@ -358,17 +244,17 @@ def _llm_call(handler: TelemetryHandler) -> Wrapper:
         inv = _start_chat(handler, instance)
         if inv is None:
             return await wrapped(*args, **kwargs)
-        chat_token = _chat.set(inv)
+        chat_token = chat.set(inv)
         claim = claim_sdk_call()
         try:
             result = await wrapped(*args, **kwargs)
         except BaseException as exc:
             release_sdk_call(claim)
-            _chat.reset(chat_token)
+            chat.reset(chat_token)
             _end_chat(inv, exc)
             raise
         release_sdk_call(claim)
-        _chat.reset(chat_token)
+        chat.reset(chat_token)
         _end_chat(inv, None)
         return result
 
@@ -379,7 +265,7 @@ def _call_completed(
     wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     """CrewAI reports each answered request with usage, finish reason and response id."""
-    inv = _chat.get()
+    inv = chat.get()
     if inv is not None:
         try:
             input_tokens, output_tokens, cached = extract.usage(
