@@ -14,7 +14,7 @@ OLDEST_TESTS := tests/telemetry tests/instrumentation tests/export tests/decorat
 # a None inside an array (agentotel's can): the reference, not agentotel, differs there.
 OLDEST_SKIP := --deselect tests/export/test_encoding.py::test_every_value_type_and_empty_values
 
-.PHONY: demo test test-oldest lint conformance bench bench-peers clean
+.PHONY: demo test test-oldest test-crewai lint conformance bench bench-peers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,19 @@ test: $(STAMP)
 test-oldest: $(OLDEST_STAMP)
 	$(OLDEST)/bin/python -c "import importlib.metadata as m; print('opentelemetry-sdk', m.version('opentelemetry-sdk'))"
 	AGENTOTEL_SKIP_MCP1=1 $(OLDEST)/bin/python -m pytest -q -p no:cacheprovider $(OLDEST_SKIP) $(OLDEST_TESTS)
+
+# CrewAI pins openai<3 and brings ~120 packages: its suite and example run in a venv of their own.
+CREW_VENV := .venv-crewai
+CREW_STAMP := $(CREW_VENV)/.installed
+
+$(CREW_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(CREW_VENV)
+	$(CREW_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CREW_VENV)/bin/python -m pip install -q -e '.[crewai]' pytest pytest-asyncio pytest-timeout
+	touch $(CREW_STAMP)
+
+test-crewai: $(CREW_STAMP)
+	$(CREW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/instrumentation/crewai
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples conformance
@@ -63,4 +76,4 @@ bench-peers: $(STAMP)
 	$(BIN)/python benchmarks/peers/run.py
 
 clean:
-	rm -rf $(VENV) $(OLDEST) $(CONFORMANCE_VENV) .conformance .agentotel build dist
+	rm -rf $(VENV) $(OLDEST) $(CREW_VENV) $(CONFORMANCE_VENV) .conformance .agentotel build dist

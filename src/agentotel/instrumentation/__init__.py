@@ -24,4 +24,5 @@ REGISTRY: dict[str, tuple[str, str]] = {
     ),
     "bedrock": ("agentotel.instrumentation.bedrock:BedrockInstrumentor", "botocore"),
     "litellm": ("agentotel.instrumentation.litellm:LiteLLMInstrumentor", "litellm"),
+    "crewai": ("agentotel.instrumentation.crewai:CrewAIInstrumentor", "crewai"),
 }
