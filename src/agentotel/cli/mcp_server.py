@@ -45,7 +45,7 @@ GroupBy = Literal["operation", "model", "tool", "agent", "provider", "service", 
 class Tools:
     """The tool implementations, bound to one store path."""
 
-    def __init__(self, path: Path | None, error: type[Exception] = ValueError) -> None:
+    def __init__(self, path: str | Path | None, error: type[Exception] = ValueError) -> None:
         self.path = path
         self.error = error
 
@@ -162,7 +162,7 @@ class Tools:
 TOOL_NAMES = ("list_traces", "show_trace", "find_spans", "trace_stats", "export_trace", "run_sql")
 
 
-def build_server(path: Path | None) -> Any:
+def build_server(path: str | Path | None) -> Any:
     """An ``MCPServer`` exposing :class:`Tools` (requires mcp 2.x)."""
     try:
         from mcp.server.mcpserver import MCPServer
@@ -190,7 +190,7 @@ def build_server(path: Path | None) -> Any:
     return server
 
 
-def serve(path: Path | None) -> int:
+def serve(path: str | Path | None) -> int:
     """Run the server on stdin/stdout until the client disconnects."""
     server = build_server(path)
     server.run("stdio")

@@ -109,6 +109,15 @@ def default_path(env: Mapping[str, str] | None = None, cwd: str | None = None) -
     return Path(cwd if cwd is not None else os.getcwd()) / DEFAULT_DIR / DEFAULT_FILE
 
 
+def default_location(env: Mapping[str, str] | None = None) -> str | Path:
+    """Like :func:`default_path`, but a ClickHouse URL in ``AGENTOTEL_STORE`` is kept as text."""
+    raw = _env(env).get(STORE_ENV, "").strip()
+    low = raw.lower()
+    if low.startswith("clickhouse://") or low.startswith("chdb:"):
+        return raw
+    return default_path(env)
+
+
 def store_enabled(env: Mapping[str, str] | None = None) -> bool:
     """True when spans should be recorded into the local store.
 
