@@ -288,8 +288,8 @@ class ClickHouseStore:
 
     def add_events(self, updates: Sequence[SpanEvents]) -> int:
         raise StoreError(
-            f"evaluation results are not recorded in ClickHouse ({self.target.display()}); "
-            "the verdicts above stand (--no-record silences this)"
+            f"evaluation results were not recorded in ClickHouse ({self.target.display()}); "
+            "it only reads the Collector's tables (--no-record silences this)"
         )
 
     # --- reading -------------------------------------------------------------------
