@@ -10,8 +10,10 @@ password.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
+from pathlib import Path
 from typing import Any, Protocol
 
 from agentotel.store.clickhouse_target import Target
@@ -155,6 +157,11 @@ class ChdbClient:
                     del _chdb_open[key]
             conn = _chdb_open.get(self._key)
             if conn is None:
+                if _held_elsewhere(target.path / "status"):
+                    raise StoreLocked(
+                        f"{target.display()} is in use by another process "
+                        "(chdb opens a directory in one process at a time)"
+                    )
                 try:
                     conn = chdb.connect(self._key)
                 except Exception as exc:
@@ -185,6 +192,28 @@ class ChdbClient:
             if _chdb_open.get(self._key) is self._conn:
                 del _chdb_open[self._key]
                 self._conn.close()
+
+
+def _held_elsewhere(status: Path) -> bool:
+    """True when another engine holds the directory's lock (asked before chdb, which
+    would print its own error to the terminal)."""
+    try:
+        import fcntl
+    except ImportError:  # not Unix: chdb's own error is mapped instead
+        return False
+    try:
+        fd = os.open(status, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def connect(target: Target, timeout_s: float = 10.0) -> Client:
