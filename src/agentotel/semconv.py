@@ -301,6 +301,7 @@ def names(latest_experimental: bool | None = None) -> Names:
         latest_experimental = latest_experimental_enabled()
     return EXPERIMENTAL if latest_experimental else STABLE
 
+
 # Where the Collector's clickhouse exporter (older versions) puts the scope in span attributes.
 OTEL_SCOPE_NAME: Final = "otel.scope.name"
 OTEL_SCOPE_VERSION: Final = "otel.scope.version"

@@ -97,7 +97,8 @@ def run_view(args: argparse.Namespace) -> int:
             else:
                 payload = data.trace_payload(q.trace(args.target))
                 name = f"trace-{payload['trace']['trace_id'][:16]}"
-    out = Path(args.out) if args.out else _default_out(store, name)
+    local = store if isinstance(store, Path) else Path.cwd() / ".agentotel" / "store"
+    out = Path(args.out) if args.out else _default_out(local, name)
     _write(out, page.render(payload))
     if args.json:
         from agentotel.cli import render

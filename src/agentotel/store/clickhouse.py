@@ -143,9 +143,8 @@ def span_where(flt: SpanFilter, extra: str | None = None) -> str:
         column = _COLUMNS.get(cond.key)
         present = "true"
         if cond.key in ("kind", "status"):
-            column = "lower(replaceRegexpOne({0}, '^(SPAN_KIND_|STATUS_CODE_)', ''))".format(
-                "SpanKind" if cond.key == "kind" else "StatusCode"
-            )
+            word = "SpanKind" if cond.key == "kind" else "StatusCode"
+            column = f"lower(replaceRegexpOne({word}, '^(SPAN_KIND_|STATUS_CODE_)', ''))"
         elif column is None:
             column = _attr(cond.key)
             present = f"mapContains(SpanAttributes, {literal(cond.key)})"
@@ -161,6 +160,12 @@ def span_where(flt: SpanFilter, extra: str | None = None) -> str:
     return f" WHERE {' AND '.join(where)}" if where else ""
 
 
+def _summary(r: Sequence[Any]) -> TraceSummary:
+    n = [int(v) for v in r[3:13]]
+    return TraceSummary(r[0], r[1], r[2], n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8],
+                        n[9], r[13], r[14], r[15])  # fmt: skip
+
+
 def _nearest_rank(p: float) -> str:
     # Nearest-rank percentile over the group's sorted durations, as the SQLite store.
     return f"d[toUInt64(greatest(1, ceil({p} * length(d))))]"
@@ -169,9 +174,7 @@ def _nearest_rank(p: float) -> str:
 class ClickHouseStore:
     """Spans in the Collector's ``otel_traces`` table (see ``TraceBackend``)."""
 
-    def __init__(
-        self, target: Target, *, readonly: bool = True, timeout_s: float = 10.0
-    ) -> None:
+    def __init__(self, target: Target, *, readonly: bool = True, timeout_s: float = 10.0) -> None:
         self.target = target
         self.readonly = readonly
         self.timeout_s = timeout_s
@@ -324,8 +327,7 @@ class ClickHouseStore:
             f"FROM {self.table} WHERE TraceId IN {literal(list(trace_ids))}"
             f"{self._trace_window(trace_ids)} GROUP BY TraceId"
         )  # fmt: skip
-        return [TraceSummary(*(int(v) if 3 <= i <= 12 else v for i, v in enumerate(r)))
-                for r in self._q(sql)]  # fmt: skip
+        return [_summary(r) for r in self._q(sql)]
 
     def list_traces(self, flt: TraceFilter) -> list[TraceSummary]:
         where: list[str] = []

@@ -151,11 +151,11 @@ class ChdbClient:
         if target.path.exists() and not target.path.is_dir():
             raise StoreError(f"{target.display()}: {target.path} is a file, not a directory")
         with _chdb_lock:
-            for key, conn in list(_chdb_open.items()):
+            for key, other in list(_chdb_open.items()):
                 if key != self._key:  # one directory at a time in a process
-                    conn.close()
+                    other.close()
                     del _chdb_open[key]
-            conn = _chdb_open.get(self._key)
+            conn: Any = _chdb_open.get(self._key)
             if conn is None:
                 if _held_elsewhere(target.path / "status"):
                     raise StoreLocked(
@@ -163,7 +163,7 @@ class ChdbClient:
                         "(chdb opens a directory in one process at a time)"
                     )
                 try:
-                    conn = chdb.connect(self._key)
+                    conn = chdb.connect(self._key)  # type: ignore[no-untyped-call]
                 except Exception as exc:
                     if "EmbeddedServer" in str(exc) or "lock" in str(exc).lower():
                         raise StoreLocked(

@@ -270,9 +270,7 @@ def from_row(row: Sequence[Any]) -> Span:
         status=status(code),
         status_message=message or None,
         attributes=attributes,
-        events=[
-            Event(n, int(t), typed_map(a)) for t, n, a in zip(ev_times, ev_names, ev_attrs)
-        ],
+        events=[Event(n, int(t), typed_map(a)) for t, n, a in zip(ev_times, ev_names, ev_attrs)],
         links=[Link(t, s, typed_map(a)) for t, s, a in zip(lk_tids, lk_sids, lk_attrs)],
         resource=typed_map(res),
         scope_name=scope_name or None,

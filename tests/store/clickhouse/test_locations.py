@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,8 @@ import pytest
 
 from agentotel import query
 from agentotel.store.clickhouse_client import error_for
-from agentotel.store.clickhouse_target import Target, display, is_clickhouse, parse
-from agentotel.store.errors import QueryTimeout, StoreError, StoreMissing
+from agentotel.store.clickhouse_target import display, is_clickhouse, parse
+from agentotel.store.errors import QueryTimeout
 from agentotel.store.factory import store_location
 from agentotel.store.settings import default_location
 from tests.store.clickhouse.helpers import build_sqlite, run, write_otlp
@@ -42,7 +41,10 @@ def test_credentials_from_the_environment_and_never_shown() -> None:
     assert (t.user, t.password) == ("reader", "s3cret")
     assert parse("clickhouse://me:mine@ch.example", env=env).password == "mine"
     assert "s3cret" not in t.display() and "s3cret" not in repr(t)
-    assert display("clickhouse://u:hunter2@ch.example/otel") == "clickhouse://u:***@ch.example:8123/otel"
+    assert (
+        display("clickhouse://u:hunter2@ch.example/otel")
+        == "clickhouse://u:***@ch.example:8123/otel"
+    )
     exc = error_for(RuntimeError("Code: 516. DB::Exception: u: Authentication failed: hunter2"), t)
     assert "refused the credentials" in str(exc) and "s3cret" not in str(exc)
 
@@ -153,7 +155,9 @@ def test_a_real_server(tmp_path: Path) -> None:
         )
     pytest.importorskip("clickhouse_connect")
     info = build_sqlite(tmp_path / "t.db")
-    code, _, err = run("import", "--store", url, str(write_otlp(info["spans"], tmp_path / "a.json")))
+    code, _, err = run(
+        "import", "--store", url, str(write_otlp(info["spans"], tmp_path / "a.json"))
+    )
     assert code == 0, err
     for args in (["traces", "--limit", "1000"], ["stats", "--by", "model"]):
         want = run(*args, "--json", "--store", str(tmp_path / "t.db"))
@@ -167,4 +171,3 @@ def test_a_real_server(tmp_path: Path) -> None:
             assert actual == expected
     code, _, err = run("sql", "--store", url, "DROP TABLE otel_traces")
     assert code == 2
-    del time, Target, StoreError, StoreMissing

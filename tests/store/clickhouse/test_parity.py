@@ -82,7 +82,9 @@ def test_read_commands_match_sqlite(stores: dict[str, Any], side: str, args: lis
 @pytest.mark.parametrize("side", ["chdb", "legacy"])
 def test_show_every_trace_and_by_prefix(stores: dict[str, Any], side: str) -> None:
     for trace_id in stores["ids"]:
-        assert _json(stores[side], ["show", trace_id]) == _json(stores["sqlite"], ["show", trace_id])
+        assert _json(stores[side], ["show", trace_id]) == _json(
+            stores["sqlite"], ["show", trace_id]
+        )
     prefix = stores["ids"][-1][:6]
     assert _json(stores[side], ["show", prefix]) == _json(stores["sqlite"], ["show", prefix])
     assert _json(stores[side], ["show", "last"]) == _json(stores["sqlite"], ["show", "last"])
@@ -112,7 +114,7 @@ def test_eval_verdicts_match_and_say_once_they_were_not_recorded(
     expected.pop("source"), actual.pop("source")
     expected.pop("recorded", None), actual.pop("recorded", None)
     assert actual == expected
-    code, out, err = run(*args, "--store", stores[side])
+    code, _, err = run(*args, "--store", stores[side])
     assert code == want[0]
     assert err.count("not recorded in ClickHouse") == 1 and len(err.splitlines()) == 1
 
@@ -127,9 +129,7 @@ def test_sql_is_read_only(stores: dict[str, Any]) -> None:
     code, out, err = run("sql", "--json", "--store", stores["chdb"],
                          "SELECT count() AS n FROM otel.otel_traces")  # fmt: skip
     assert code == 0, err
-    assert json.loads(out)["rows"] == [[len(stores["spans"])]] or "24" in out or str(
-        len(stores["spans"])
-    ) in out
+    assert str(len(stores["spans"])) in out
     for statement in (
         "DROP TABLE otel.otel_traces",
         "INSERT INTO otel.otel_traces (TraceId) VALUES ('x')",
