@@ -42,6 +42,7 @@ REQUIRED_COLUMNS = (
 
 _READ_ONLY_START = re.compile(r"^\s*(select|with|describe|desc|show|explain)\b", re.IGNORECASE)
 _BATCH = 5_000
+_READ_AHEAD = 250
 
 
 def _attr(key: str) -> str:
@@ -183,6 +184,8 @@ class ClickHouseStore:
         self.table = f"{target.database}.{target.table}"
         self.lookup: str | None = None
         self.scope_columns = True
+        self._listed: list[str] = []  # the last list_traces ids, for reading ahead
+        self._ahead: dict[str, list[Span]] = {}
         try:
             self._check_schema()
         except BaseException:
@@ -354,6 +357,7 @@ class ClickHouseStore:
         if flt.since_ns is not None:  # a trace that began before the window is not in it
             found = [s for s in found if s.start_ns >= flt.since_ns]
         found.sort(key=lambda s: s.start_ns, reverse=True)
+        self._listed, self._ahead = [s.trace_id for s in found[:limit]], {}
         return found[:limit]
 
     def trace_summary(self, trace_id: str) -> TraceSummary | None:
@@ -388,8 +392,21 @@ class ClickHouseStore:
         return [rows.from_row(r) for r in self._q(sql)]
 
     def trace_spans(self, trace_id: str) -> list[Span]:
-        window = self._trace_window([trace_id])
-        return self._spans(f" WHERE TraceId = {literal(trace_id)}{window}", "Timestamp, SpanId")
+        """One trace's spans; walking the traces just listed (as ``eval`` does) reads ahead."""
+        if trace_id in self._ahead:
+            return self._ahead.pop(trace_id)
+        ids = [trace_id]
+        if trace_id in self._listed:
+            at = self._listed.index(trace_id)
+            ids = self._listed[at : at + _READ_AHEAD]
+        window = self._trace_window(ids)
+        spans = self._spans(f" WHERE TraceId IN {literal(ids)}{window}", "Timestamp, SpanId")
+        by_trace: dict[str, list[Span]] = {i: [] for i in ids}
+        for span in spans:
+            by_trace[span.trace_id].append(span)
+        mine = by_trace.pop(trace_id)
+        self._ahead.update(by_trace)
+        return mine
 
     def find_spans(self, flt: SpanFilter, full: bool = False) -> list[Span]:
         order = "Duration DESC" if flt.sort == "duration" else "Timestamp DESC"

@@ -189,9 +189,10 @@ class ChdbClient:
 
     def close(self) -> None:
         with _chdb_lock:
-            if _chdb_open.get(self._key) is self._conn:
+            held: Any = _chdb_open.get(self._key)
+            if held is not None and held is self._conn:
                 del _chdb_open[self._key]
-                self._conn.close()
+                held.close()
 
 
 def _held_elsewhere(status: Path) -> bool:
