@@ -118,8 +118,10 @@ def commands(store: str, trace_id: str) -> list[tuple[str, list[str]]]:
         ("show ID", ["show", trace_id, *s]),
         ("spans --tool tool_7 --limit 50", ["spans", "--tool", "tool_7", "--limit", "50", *s]),
         ("stats --by model --since 24h", ["stats", "--by", "model", "--since", "24h", *s]),
-        ("eval (latest 1,000 traces)", ["eval", "--since", "7d", "--limit", "1000",
-                                        "--no-record", *s]),  # fmt: skip
+        (
+            "eval (latest 1,000 traces)",
+            ["eval", "--since", "7d", "--limit", "1000", "--no-record", *s],
+        ),  # fmt: skip
     ]
 
 

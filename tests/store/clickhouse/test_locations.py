@@ -171,3 +171,25 @@ def test_a_real_server(tmp_path: Path) -> None:
             assert actual == expected
     code, _, err = run("sql", "--store", url, "DROP TABLE otel_traces")
     assert code == 2
+
+
+def test_suggested_indexes_are_printed_and_valid(tmp_path: Path) -> None:
+    pytest.importorskip("chdb")
+    location = f"chdb:{tmp_path / 'ch'}"
+    code, out, err = run("clickhouse", "--suggest-indexes", "--store", location, "--json")
+    assert code == 0, err
+    statements = json.loads(out)["statements"]
+    assert statements and all(s.startswith("ALTER TABLE otel.otel_traces") for s in statements)
+    code, _, err = run("clickhouse", "--suggest-indexes", "--store", str(tmp_path / "t.db"))
+    assert code == 2 and len(err.splitlines()) == 1
+    from agentotel.store.clickhouse import ClickHouseStore
+
+    store = ClickHouseStore(parse(location), readonly=False)  # creates the Collector's table
+    try:
+        assert store._client is not None
+        columns = len(store._q("SELECT name FROM system.data_skipping_indices"))
+        for statement in statements:  # the user's choice; here only to prove they are valid
+            store._client.query(statement.rstrip(";"))
+        assert len(store._q("SELECT name FROM system.data_skipping_indices")) == columns + 4
+    finally:
+        store.close()
