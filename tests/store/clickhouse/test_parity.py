@@ -142,3 +142,43 @@ def test_sql_is_read_only(stores: dict[str, Any]) -> None:
     assert code == 2 and len(err.splitlines()) == 1
     code, out, _ = run("sql", "--store", stores["chdb"], "DESCRIBE TABLE otel.otel_traces")
     assert code == 0 and "SpanAttributes" in out
+
+
+@pytest.mark.parametrize("side", ["chdb", "legacy"])
+def test_export_and_compare_match(stores: dict[str, Any], side: str) -> None:
+    for trace_id in stores["ids"]:
+        code, want, _ = run("export", trace_id, "--store", stores["sqlite"])
+        code2, got, err = run("export", trace_id, "--store", stores[side])
+        assert code == code2 == 0, err
+        assert json.loads(got) == json.loads(want)
+    args = ["compare", "--baseline", "run:run-a", "--candidate", "run:run-b", "--json"]
+    want_c = run(*args, "--store", stores["sqlite"])
+    got_c = run(*args, "--store", stores[side])
+    assert got_c[0] == want_c[0], got_c[2]
+    expected, actual = json.loads(want_c[1]), json.loads(got_c[1])
+    for doc in (expected, actual):
+        doc.pop("source", None)
+    assert actual == expected
+
+
+async def test_mcp_server_reads_a_chdb_store(stores: dict[str, Any]) -> None:
+    mcp = pytest.importorskip("mcp")
+    import os
+    import sys
+
+    from mcp.client.stdio import StdioServerParameters
+
+    env = {k: v for k, v in os.environ.items() if k != "AGENTOTEL_STORE"}
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "agentotel.cli", "mcp", "--store", stores["chdb"]],
+        env=env,
+    )  # fmt: skip
+    async with mcp.Client(params, read_timeout_seconds=60) as client:
+        result = await client.call_tool("list_traces", {"status": "error"})
+        payload = result.structured_content or json.loads(result.content[0].text)
+        want = _json(stores["sqlite"], ["traces", "--status", "error"])
+        assert payload["traces"] == want["traces"]
+        rows = await client.call_tool("run_sql", {"sql": "SELECT count() FROM otel.otel_traces"})
+        assert not rows.is_error
+        denied = await client.call_tool("run_sql", {"sql": "DROP TABLE otel.otel_traces"})
+        assert denied.is_error
