@@ -186,6 +186,7 @@ class ClickHouseStore:
         self.scope_columns = True
         self._listed: list[str] = []  # the last list_traces ids, for reading ahead
         self._ahead: dict[str, list[Span]] = {}
+        self._windows: dict[tuple[str, ...], str] = {}
         try:
             self._check_schema()
         except BaseException:
@@ -304,6 +305,12 @@ class ClickHouseStore:
         """A time condition from the lookup table that prunes partitions for these traces."""
         if self.lookup is None or not trace_ids:
             return ""
+        key = tuple(trace_ids)
+        if key not in self._windows:
+            self._windows = {key: self._lookup_window(trace_ids)}  # show asks three times
+        return self._windows[key]
+
+    def _lookup_window(self, trace_ids: Sequence[str]) -> str:
         found = self._q(
             f"SELECT toUnixTimestamp(min(Start)), toUnixTimestamp(max(End)) FROM {self.lookup} "
             f"WHERE TraceId IN {literal(list(trace_ids))}"

@@ -193,3 +193,11 @@ def test_suggested_indexes_are_printed_and_valid(tmp_path: Path) -> None:
         assert len(store._q("SELECT name FROM system.data_skipping_indices")) == columns + 4
     finally:
         store.close()
+
+
+def test_a_clickhouse_store_in_the_environment_records_nothing_locally() -> None:
+    from agentotel.store.settings import default_path, store_enabled
+
+    env = {"AGENTOTEL_STORE": "clickhouse://u:p@ch.example/otel"}
+    assert not store_enabled(env)
+    assert default_path(env, cwd="/w") == Path("/w/.agentotel/traces.db")
