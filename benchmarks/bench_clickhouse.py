@@ -114,6 +114,7 @@ def timed(label: str, args: list[str], repeat: int = 3) -> float:
 def commands(store: str, trace_id: str) -> list[tuple[str, list[str]]]:
     s = ["--store", store, "--json"]
     return [
+        ("open the store + SELECT 1 (fixed cost)", ["sql", "SELECT 1", *s]),
         ("traces --since 1h --limit 20", ["traces", "--since", "1h", "--limit", "20", *s]),
         ("show ID", ["show", trace_id, *s]),
         ("spans --tool tool_7 --limit 50", ["spans", "--tool", "tool_7", "--limit", "50", *s]),

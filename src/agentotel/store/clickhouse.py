@@ -161,6 +161,11 @@ def span_where(flt: SpanFilter, extra: str | None = None) -> str:
     return f" WHERE {' AND '.join(where)}" if where else ""
 
 
+def _int(value: Any) -> int | None:
+    """A 64-bit integer, which a read-only server (no settings allowed) sends as text."""
+    return None if value is None else int(value)
+
+
 def _summary(r: Sequence[Any]) -> TraceSummary:
     n = [int(v) for v in r[3:13]]
     return TraceSummary(r[0], r[1], r[2], n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8],
@@ -312,10 +317,11 @@ class ClickHouseStore:
 
     def _lookup_window(self, trace_ids: Sequence[str]) -> str:
         found = self._q(
-            f"SELECT toUnixTimestamp(min(Start)), toUnixTimestamp(max(End)) FROM {self.lookup} "
-            f"WHERE TraceId IN {literal(list(trace_ids))}"
+            f"SELECT toUnixTimestamp(min(Start)), toUnixTimestamp(max(End)), uniqExact(TraceId) "
+            f"FROM {self.lookup} WHERE TraceId IN {literal(list(trace_ids))}"
         )
-        if not found or found[0][0] in (None, 0):
+        # Only when every trace is in the lookup table (rows written before it existed are not).
+        if not found or found[0][0] in (None, 0) or int(found[0][2]) < len(set(trace_ids)):
             return ""
         lo, hi = int(found[0][0]), int(found[0][1])
         return (f" AND Timestamp >= {_time((lo - 1) * 10**9)}"
@@ -433,8 +439,8 @@ class ClickHouseStore:
             f"arraySort(groupArray(Duration)) AS d FROM {self.table}{clause} GROUP BY k)"
         )
         groups = {
-            r[0]: GroupStats(r[0], int(r[1]), int(r[2]), r[7], r[8], r[9], int(r[3]), int(r[4]),
-                             int(r[5]), int(r[6]))
+            r[0]: GroupStats(r[0], int(r[1]), int(r[2]), _int(r[7]), _int(r[8]), _int(r[9]),
+                             int(r[3]), int(r[4]), int(r[5]), int(r[6]))
             for r in found
         }  # fmt: skip
         has_tokens = f"({IN_TOKENS} IS NOT NULL OR {OUT_TOKENS} IS NOT NULL)"

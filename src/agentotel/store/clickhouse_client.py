@@ -106,6 +106,7 @@ class HTTPClient:
                 "clickhouse:// stores need clickhouse-connect: pip install 'agentotel[clickhouse]'"
             ) from None
         self.target = target
+        self._fixed_settings = False
         try:
             self._client = clickhouse_connect.get_client(
                 host=target.host,
@@ -122,7 +123,16 @@ class HTTPClient:
 
     def query(self, sql: str, settings: dict[str, Any] | None = None) -> Rows:
         merged = {"output_format_json_quote_64bit_integers": 0, **(settings or {})}
-        raw = self._client.raw_query(sql, settings=merged, fmt="JSONCompact")
+        if self._fixed_settings:
+            merged = {}
+        try:
+            raw = self._client.raw_query(sql, settings=merged, fmt="JSONCompact")
+        except Exception as exc:
+            # A user with readonly = 1 may change no setting: it is read-only already.
+            if not merged or "Cannot modify" not in str(exc):
+                raise
+            self._fixed_settings = True
+            raw = self._client.raw_query(sql, fmt="JSONCompact")
         return _parse(raw)
 
     def insert(self, table: str, lines: str) -> None:
