@@ -43,6 +43,8 @@ REQUIRED_COLUMNS = (
 _READ_ONLY_START = re.compile(r"^\s*(select|with|describe|desc|show|explain)\b", re.IGNORECASE)
 _BATCH = 5_000
 _READ_AHEAD = 250
+_HOUR_NS = 3600 * 10**9
+_WIDEST = 4096 * _HOUR_NS
 
 
 def _attr(key: str) -> str:
@@ -159,6 +161,17 @@ def span_where(flt: SpanFilter, extra: str | None = None) -> str:
             value = literal(cond.value)
         where.append(f"({present} AND {column} {cond.op} {value})")
     return f" WHERE {' AND '.join(where)}" if where else ""
+
+
+def _keeps(s: TraceSummary, flt: TraceFilter, lower: int | None) -> bool:
+    """Whether a whole-trace summary belongs in a trace list searched from ``lower`` on."""
+    if lower is not None and s.start_ns < lower:
+        return False
+    if flt.since_ns is not None and s.start_ns < flt.since_ns:
+        return False
+    if flt.status == "error" and not s.error_count:
+        return False
+    return not (flt.status == "ok" and s.error_count)
 
 
 def _int(value: Any) -> int | None:
@@ -346,6 +359,13 @@ class ClickHouseStore:
         return [_summary(r) for r in self._q(sql)]
 
     def list_traces(self, flt: TraceFilter) -> list[TraceSummary]:
+        """The newest traces, found in a window that widens from the last hour as needed.
+
+        Grouping a week of spans by trace costs seconds, so candidates come from the
+        latest hour first (then 8, 64, 512 and 4096 hours, then the whole filter);
+        a candidate counts only once its whole-trace summary shows it started inside
+        the window searched, so a long trace that began earlier is never misplaced.
+        """
         where: list[str] = []
         if flt.since_ns is not None:
             where.append(f"Timestamp >= {_time(flt.since_ns)}")
@@ -358,17 +378,29 @@ class ClickHouseStore:
         having = ""
         if flt.status == "error":
             having = f" HAVING countIf({IS_ERROR}) > 0"
-        elif flt.status == "ok":
-            having = f" HAVING countIf({IS_ERROR}) = 0"
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
         limit = max(0, int(flt.limit))
-        ids = [r[0] for r in self._q(
-            f"SELECT TraceId FROM {self.table}{clause} GROUP BY TraceId{having} "
-            f"ORDER BY min(Timestamp) DESC LIMIT {limit}"
-        )]  # fmt: skip
-        found = self._summaries(ids)
-        if flt.since_ns is not None:  # a trace that began before the window is not in it
-            found = [s for s in found if s.start_ns >= flt.since_ns]
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        latest = self._q(f"SELECT toUnixTimestamp64Nano(max(Timestamp)), count() "
+                         f"FROM {self.table}{clause}")  # fmt: skip
+        if limit == 0 or not latest or not int(latest[0][1]):
+            self._listed, self._ahead = [], {}
+            return []
+        newest = int(latest[0][0])
+        step = _HOUR_NS
+        while True:
+            edge = newest - step
+            widest = step > _WIDEST or (flt.since_ns is not None and edge <= flt.since_ns)
+            lower = None if widest else edge
+            bound = [f"Timestamp >= {_time(lower)}"] if lower is not None else []
+            window = f" WHERE {' AND '.join(where + bound)}" if where or bound else ""
+            ids = [r[0] for r in self._q(
+                f"SELECT TraceId FROM {self.table}{window} GROUP BY TraceId{having} "
+                f"ORDER BY min(Timestamp) DESC LIMIT {limit + 10 + limit // 10}"
+            )]  # fmt: skip
+            found = [s for s in self._summaries(ids) if _keeps(s, flt, lower)]
+            if lower is None or len(found) >= limit:
+                break
+            step *= 8
         found.sort(key=lambda s: s.start_ns, reverse=True)
         self._listed, self._ahead = [s.trace_id for s in found[:limit]], {}
         return found[:limit]
