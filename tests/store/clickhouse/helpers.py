@@ -98,15 +98,28 @@ def typed_trace(now_ns: int) -> list[Span]:
     return [root.fill_facts(), chat]
 
 
+def long_trace(now_ns: int) -> list[Span]:
+    """A trace that began three hours ago and whose last span is a minute old."""
+    tid = "10" * 16
+    resource = {semconv.SERVICE_NAME: "svc", semconv.AGENTOTEL_RUN_ID: "run-a"}
+    start = now_ns - 3 * 3600 * 10**9
+    root = Span(tid, "1000000000000001", None, "invoke_workflow nightly", "internal", start,
+                now_ns - 30 * 10**9, resource=resource)  # fmt: skip
+    late = Span(tid, "1000000000000002", root.span_id, "late step", "internal",
+                now_ns - 60 * 10**9, now_ns - 40 * 10**9, resource=resource)  # fmt: skip
+    return [root.fill_facts(), late.fill_facts()]
+
+
 def build_sqlite(path: Path) -> dict[str, Any]:
     now_ns = time.time_ns()
     info = build_store(path, now_ns)
     store = SQLiteStore(path, readonly=False, max_age_s=None, max_bytes=None)
-    typed = typed_trace(now_ns)
-    store.write(typed)
-    spans = [s for tid in [*info["ids"], typed[0].trace_id] for s in store.trace_spans(tid)]
+    typed, long = typed_trace(now_ns), long_trace(now_ns)
+    store.write(typed + long)
+    extra = [typed[0].trace_id, long[0].trace_id]
+    spans = [s for tid in [*info["ids"], *extra] for s in store.trace_spans(tid)]
     store.close()
-    info["ids"].append(typed[0].trace_id)
+    info["ids"] += extra
     info["spans"] = spans
     return info
 

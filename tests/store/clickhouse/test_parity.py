@@ -36,6 +36,8 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 COMMANDS: list[list[str]] = [
     ["traces"],
     ["traces", "--limit", "2"],
+    ["traces", "--limit", "7"],
+    ["traces", "--since", "2h"],
     ["traces", "--status", "error"],
     ["traces", "--status", "ok"],
     ["traces", "--run", "run-a"],
