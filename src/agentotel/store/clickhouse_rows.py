@@ -92,6 +92,8 @@ _STRINGS = frozenset({
     semconv.SERVICE_NAME,
     semconv.ERROR_TYPE,
 })  # fmt: skip
+_TEXT_SUFFIXES = (".name", ".id", ".version", ".revision", ".message", ".type")
+"""Names, ids and versions are text in the conventions, even when they look like numbers."""
 _INT_TEXT = re.compile(r"^-?(0|[1-9][0-9]{0,17})$")
 _FLOAT_TEXT = re.compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+([eE][-+]?[0-9]+)?$")
 
@@ -187,7 +189,7 @@ def to_row(span: Span, scope_columns: bool = True) -> dict[str, Any]:
 
 def typed(key: str, text: str) -> Any:
     """A stringified attribute value back as the type the conventions give it."""
-    if key in _STRINGS:
+    if key in _STRINGS or key.endswith(_TEXT_SUFFIXES):
         return text
     if key in _INTS:
         try:

@@ -104,6 +104,15 @@ def test_typed_values_are_recovered(stores: dict[str, Any]) -> None:
     assert spans[0]["scope"] == {"name": "agentotel.anthropic", "version": "1.2.3"}
 
 
+def test_names_ids_and_versions_stay_text() -> None:
+    from agentotel.store.clickhouse_rows import typed
+
+    assert typed("service.version", "1.0") == "1.0"
+    assert typed("gen_ai.response.id", "42") == "42"
+    assert typed("app.count", "42") == 42
+    assert typed("gen_ai.usage.input_tokens", "12") == 12
+
+
 @pytest.mark.parametrize("side", ["chdb", "legacy"])
 def test_eval_verdicts_match_and_say_once_they_were_not_recorded(
     stores: dict[str, Any], side: str
