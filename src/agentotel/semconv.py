@@ -331,3 +331,8 @@ def names(latest_experimental: bool | None = None) -> Names:
     if latest_experimental is None:
         latest_experimental = latest_experimental_enabled()
     return EXPERIMENTAL if latest_experimental else STABLE
+
+
+# Where the Collector's clickhouse exporter (older versions) puts the scope in span attributes.
+OTEL_SCOPE_NAME: Final = "otel.scope.name"
+OTEL_SCOPE_VERSION: Final = "otel.scope.version"

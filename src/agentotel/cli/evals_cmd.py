@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -123,7 +122,8 @@ def build_report(args: argparse.Namespace) -> tuple[Report, Path | None]:
     from agentotel.evals.model import Report
     from agentotel.evals.runner import run_evaluators
     from agentotel.query.otlp import OTLPError
-    from agentotel.store.settings import default_path
+    from agentotel.store.errors import StoreError
+    from agentotel.store.factory import display, store_location
 
     config = _config(args)
     evaluators = config.evaluators(args.evaluator or None)
@@ -138,12 +138,12 @@ def build_report(args: argparse.Namespace) -> tuple[Report, Path | None]:
         src: dict[str, Any] = {"file": args.file}
         store_path = None
     else:
-        store_path = Path(args.store) if args.store else default_path()
+        store_path = store_location(args.store)
         with query.open(store_path) as q:
             if sel.run is not None:
                 sel.run = q.resolve_run(sel.run)
             traces, truncated = source.from_store(q, sel)
-        src = {"store": str(store_path)}
+        src = {"store": display(store_path)}
     if not traces:
         hint = " (the latest run)" if latest else ""
         raise CliError(f"no traces match {source.describe(sel)}{hint}")
@@ -316,13 +316,13 @@ def _guess(q: Any, value: str) -> tuple[str, str]:
 def load_sides(args: argparse.Namespace) -> tuple[Config, Side, Side]:
     """The config and both sides' traces for ``args.baseline`` and ``args.candidate``."""
     from agentotel import query
-    from agentotel.store.settings import default_path
+    from agentotel.store.factory import store_location
 
     config = _config(args)
     limit = getattr(args, "limit", None) or 1000
     needs_store = not (args.baseline.startswith("file:") and args.candidate.startswith("file:"))
     if needs_store:
-        with query.open(Path(args.store) if args.store else default_path()) as q:
+        with query.open(store_location(args.store)) as q:
             base = _side(q, args.baseline, limit, config)
             cand = _side(q, args.candidate, limit, config)
     else:

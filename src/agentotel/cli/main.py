@@ -14,8 +14,10 @@ from agentotel.cli.errors import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, CliError, 
 from agentotel.cli.parser import build_parser
 
 
-def _store_path(args: argparse.Namespace) -> Path | None:
-    return Path(args.store) if getattr(args, "store", None) else None
+def _store_path(args: argparse.Namespace) -> str | Path | None:
+    from agentotel.store.factory import store_location
+
+    return store_location(args.store) if getattr(args, "store", None) else None
 
 
 def _emit(args: argparse.Namespace, data: Any, human: str) -> None:
@@ -143,7 +145,7 @@ def _sql_timeout(text: str | None) -> float | None:
 def _import(args: argparse.Namespace) -> int:
     from agentotel import query
     from agentotel.query.otlp import OTLPError
-    from agentotel.store.settings import default_path
+    from agentotel.store.factory import display, store_location
 
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
@@ -151,7 +153,7 @@ def _import(args: argparse.Namespace) -> int:
         raise CliError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise CliError(f"{args.file} is not UTF-8 text") from None
-    target = _store_path(args) or default_path()
+    target = _store_path(args) or store_location(None)
     try:
         read, new = query.import_otlp(text, target)
     except OTLPError as exc:
@@ -159,9 +161,9 @@ def _import(args: argparse.Namespace) -> int:
     if args.json:
         from agentotel.cli import render
 
-        render.dump_json({"spans": read, "new_spans": new, "store": str(target)})
+        render.dump_json({"spans": read, "new_spans": new, "store": display(target)})
     else:
-        sys.stdout.write(f"imported {read} spans ({new} new) into {target}\n")
+        sys.stdout.write(f"imported {read} spans ({new} new) into {display(target)}\n")
     return EXIT_OK
 
 

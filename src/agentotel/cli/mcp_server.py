@@ -57,7 +57,7 @@ Budget = Annotated[int, _d("cut the answer to about this many characters of JSON
 class Tools:
     """The tool implementations, bound to one store path."""
 
-    def __init__(self, path: Path | None, error: type[Exception] = ValueError) -> None:
+    def __init__(self, path: str | Path | None, error: type[Exception] = ValueError) -> None:
         self.path = path
         self.error = error
 
@@ -289,7 +289,7 @@ def sql_description() -> str:
     )
 
 
-def build_server(path: Path | None) -> Any:
+def build_server(path: str | Path | None) -> Any:
     """An ``MCPServer`` exposing :class:`Tools` (requires mcp 2.x)."""
     try:
         from mcp.server.mcpserver import MCPServer
@@ -320,7 +320,7 @@ def build_server(path: Path | None) -> Any:
     return server
 
 
-def serve(path: Path | None) -> int:
+def serve(path: str | Path | None) -> int:
     """Run the server on stdin/stdout until the client disconnects."""
     server = build_server(path)
     server.run("stdio")

@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentotel.cli.view_cmd import add_parsers as add_view_parsers
 
     add_view_parsers(sub, common)
+    from agentotel.cli.clickhouse_cmd import add_parsers as add_clickhouse_parsers
+
+    add_clickhouse_parsers(sub, common)
     add_report_parsers(sub, common)
     add_skills_parsers(sub)
     return parser

@@ -62,10 +62,10 @@ def _write(path: Path, text: str) -> None:
 def run_view(args: argparse.Namespace) -> int:
     from agentotel import query
     from agentotel.cli import CliError
-    from agentotel.store.settings import default_path
+    from agentotel.store.factory import store_location
     from agentotel.view import data, page
 
-    store = Path(args.store) if args.store else default_path()
+    store = store_location(args.store)
     if not 0 <= args.port <= 65535:
         raise CliError(f"--port {args.port} is not a port number", 2)
     if args.serve:
@@ -97,7 +97,8 @@ def run_view(args: argparse.Namespace) -> int:
             else:
                 payload = data.trace_payload(q.trace(args.target))
                 name = f"trace-{payload['trace']['trace_id'][:16]}"
-    out = Path(args.out) if args.out else _default_out(store, name)
+    local = store if isinstance(store, Path) else Path.cwd() / ".agentotel" / "store"
+    out = Path(args.out) if args.out else _default_out(local, name)
     _write(out, page.render(payload))
     if args.json:
         from agentotel.cli import render

@@ -19,7 +19,7 @@ from typing import Any
 from agentotel import semconv
 from agentotel.evals.model import Report, Result
 from agentotel.store.errors import StoreError
-from agentotel.store.factory import open_backend
+from agentotel.store.factory import display, is_clickhouse, open_backend
 from agentotel.store.model import Event, SpanEvents
 
 MAX_SPANS_PER_RESULT = 100
@@ -91,7 +91,9 @@ def record_in_store(path: str | os.PathLike[str], report: Report, timeout_s: flo
     try:
         return store.add_events(updates)
     except StoreError as exc:
-        raise type(exc)(f"could not record evaluation results in {path}: {exc}") from None
+        if is_clickhouse(path):
+            raise  # the backend's message already says what happened
+        raise type(exc)(f"could not record evaluation results in {display(path)}: {exc}") from None
     finally:
         store.close()
 

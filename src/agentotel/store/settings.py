@@ -104,9 +104,19 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
 def default_path(env: Mapping[str, str] | None = None, cwd: str | None = None) -> Path:
     """``AGENTOTEL_STORE`` when it names a path, else ``.agentotel/traces.db`` under ``cwd``."""
     raw = _env(env).get(STORE_ENV, "").strip()
-    if raw and raw.lower() not in OFF_WORDS | ON_WORDS:
+    if raw and raw.lower() not in OFF_WORDS | ON_WORDS and not _clickhouse(raw):
         return Path(raw).expanduser()
     return Path(cwd if cwd is not None else os.getcwd()) / DEFAULT_DIR / DEFAULT_FILE
+
+
+def default_location(env: Mapping[str, str] | None = None) -> str | Path:
+    """Like :func:`default_path`, but a ClickHouse URL in ``AGENTOTEL_STORE`` is kept as text."""
+    raw = _env(env).get(STORE_ENV, "").strip()
+    return raw if _clickhouse(raw) else default_path(env)
+
+
+def _clickhouse(raw: str) -> bool:
+    return raw.lower().startswith(("clickhouse://", "chdb:"))
 
 
 def store_enabled(env: Mapping[str, str] | None = None) -> bool:
@@ -114,9 +124,13 @@ def store_enabled(env: Mapping[str, str] | None = None) -> bool:
 
     An explicit ``AGENTOTEL_STORE`` decides (``off`` and friends disable it, anything
     else enables it); otherwise the store is on unless an OTLP endpoint is configured.
+    A ClickHouse location is for reading: the Collector writes ClickHouse, so a
+    program records nothing locally then.
     """
     env = _env(env)
     raw = env.get(STORE_ENV, "").strip()
+    if _clickhouse(raw):
+        return False
     if raw:
         return raw.lower() not in OFF_WORDS
     return not any(env.get(name, "").strip() for name in OTLP_ENDPOINT_ENVS)

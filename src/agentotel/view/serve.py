@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agentotel import query
+from agentotel.store.clickhouse_target import display
 from agentotel.store.errors import AmbiguousTraceId, StoreError, TraceNotFound
 from agentotel.view import data
 from agentotel.view.page import render
@@ -22,13 +23,13 @@ from agentotel.view.page import render
 HOST = "127.0.0.1"
 
 
-def _page(store: Path, path: str) -> str:
+def _page(store: str | Path, path: str) -> str:
     from agentotel.evals.source import run_ids
 
     parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/") if p]
     with query.open(store) as q:
         if not parts:
-            return render(data.index_payload(q, str(store), run_ids(q)[:100]), links=True)
+            return render(data.index_payload(q, display(store), run_ids(q)[:100]), links=True)
         if len(parts) == 2 and parts[0] == "trace":
             return render(data.trace_payload(q.trace(parts[1])), links=True)
         if len(parts) == 2 and parts[0] == "run":
@@ -36,7 +37,7 @@ def _page(store: Path, path: str) -> str:
     raise LookupError(f"no page {path}")
 
 
-def _handler(store: Path) -> type[BaseHTTPRequestHandler]:
+def _handler(store: str | Path) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "agentotel-view"
 
@@ -73,7 +74,7 @@ def _handler(store: Path) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def make_server(store: Path, port: int = 0) -> ThreadingHTTPServer:
+def make_server(store: str | Path, port: int = 0) -> ThreadingHTTPServer:
     """A server on 127.0.0.1 (``port`` 0 picks a free one); the caller runs and closes it."""
     with query.open(store):  # fail now, with the store's own message, if it cannot be read
         pass
@@ -83,7 +84,7 @@ def make_server(store: Path, port: int = 0) -> ThreadingHTTPServer:
 
 
 def serve(
-    store: Path, port: int = 0, on_ready: Callable[[str], None] | None = None
+    store: str | Path, port: int = 0, on_ready: Callable[[str], None] | None = None
 ) -> None:  # pragma: no cover - blocking loop; make_server is what the tests drive
     """Serve until interrupted."""
     server = make_server(store, port)
