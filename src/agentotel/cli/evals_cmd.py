@@ -13,6 +13,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from agentotel.evals.compare import Comparison, Side
     from agentotel.evals.config import Config, Selection
     from agentotel.evals.model import Report
@@ -113,7 +115,7 @@ def _selection(args: argparse.Namespace, config: Config) -> tuple[Selection, boo
     return sel, False
 
 
-def build_report(args: argparse.Namespace) -> tuple[Report, Path | None]:
+def build_report(args: argparse.Namespace) -> tuple[Report, str | Path | None]:
     """The evaluation ``eval`` asked for, unrecorded, and the store it read (None: a file)."""
     from agentotel import query
     from agentotel.cli.errors import CliError
@@ -122,7 +124,6 @@ def build_report(args: argparse.Namespace) -> tuple[Report, Path | None]:
     from agentotel.evals.model import Report
     from agentotel.evals.runner import run_evaluators
     from agentotel.query.otlp import OTLPError
-    from agentotel.store.errors import StoreError
     from agentotel.store.factory import display, store_location
 
     config = _config(args)
