@@ -51,13 +51,11 @@ def default_tracer_provider(resource: Any, endpoint: bool) -> Any:
 
 
 def default_meter_provider(resource: Any, endpoint: bool) -> Any:
-    """A MeterProvider exporting over OTLP when an endpoint is set; ``None`` otherwise."""
-    if not endpoint:
-        return None
-    try:
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-    except ImportError:
-        _log.info("agentotel: install opentelemetry-exporter-otlp-proto-http to export metrics")
+    """A MeterProvider exporting over OTLP when an endpoint is set and serving Prometheus
+    when asked (docs/metrics.md); ``None`` when neither is."""
+    from agentotel.export import prometheus
+
+    if not endpoint and prometheus.settings_from_env() is None:
         return None
     from opentelemetry.sdk.metrics import MeterProvider
 
@@ -65,11 +63,23 @@ def default_meter_provider(resource: Any, endpoint: bool) -> Any:
     from agentotel.telemetry import fastmetrics
 
     fast = fastmetrics.FastMeter()
-    otlp = OTLPMetricExporter()
-    exporter = _metrics.ExitAwareMetricExporter(otlp, str(getattr(otlp, "_endpoint", "")))
-    reader = fastmetrics.FastMetricReader(exporter, fast, resource)
+    readers: list[Any] = []
+    exporter = None
+    if endpoint:
+        try:
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        except ImportError:
+            _log.info("agentotel: install opentelemetry-exporter-otlp-proto-http to export metrics")
+        else:
+            otlp = OTLPMetricExporter()
+            exporter = _metrics.ExitAwareMetricExporter(otlp, str(getattr(otlp, "_endpoint", "")))
+            readers.append(fastmetrics.FastMetricReader(exporter, fast, resource))
+    use_fast = prometheus.add_reader(readers, fast, resource)
+    if not readers:
+        return None
     # Exit is agentotel's (bounded by AGENTOTEL_EXIT_TIMEOUT, after the spans), not the SDK's.
-    provider = MeterProvider(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
+    provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
     _metrics.bound_exit(provider, exporter)
-    fastmetrics.register(provider, fast)
+    if use_fast:
+        fastmetrics.register(provider, fast)
     return provider

@@ -186,6 +186,8 @@ AGENTOTEL_CONTENT_TRUNCATED: Final = "agentotel.content.truncated"
 AGENTOTEL_STREAM_ENDED_BY: Final = "agentotel.stream.ended_by"
 AGENTOTEL_STORE_SANITIZED: Final = "agentotel.store.sanitized"
 """Set by the local store on a span it had to repair to record: the fields it changed."""
+AGENTOTEL_GEN_AI_CLIENT_COST: Final = "agentotel.gen_ai.client.cost"
+"""Opt-in counter (AGENTOTEL_METRICS_COST): estimated USD of model calls, by provider and model."""
 
 # --- SDK self-observability (export pipeline; otel.* conventions) -------------
 OTEL_SDK_PROCESSOR_SPAN_PROCESSED: Final = "otel.sdk.processor.span.processed"

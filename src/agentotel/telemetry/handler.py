@@ -19,6 +19,7 @@ from opentelemetry.trace import Span, SpanKind, TracerProvider
 
 from agentotel import _config, semconv
 from agentotel.telemetry import mcp
+from agentotel.telemetry.cost import with_cost
 from agentotel.telemetry.emitter import TOOL_CALLS, ContentRecorder, Emitter
 from agentotel.telemetry.fastmetrics import fast_meter_for
 from agentotel.telemetry.fasttrace import fast_tracer_for
@@ -60,6 +61,7 @@ class TelemetryHandler:
             fast = fast_meter_for(meter_provider)
             meter: Any = fast if fast is not None else get_meter(scope, __version__, meter_provider)
             self.metrics = recorder(meter, fast is not None, self.names)
+            self.metrics = with_cost(self.metrics, meter_provider, scope)
         self.instruments: Instruments | None = self.metrics.instruments
         self.content = ContentRecorder(self.settings, logger_provider, scope)
         self.emitter = Emitter(self.tracer, self.metrics, self.content, TOOL_CALLS)
