@@ -159,22 +159,22 @@ class _Family:
 
 def _points(family: _Family, name: str, metric: Metric, scope: list[tuple[str, Any]]) -> None:
     data: Any = metric.data
+    lines = family.lines
     for point in data.data_points:
         attrs = sorted(point.attributes.items()) if point.attributes else []
-        pairs = [*attrs, *scope]
+        labels = _labels([*attrs, *scope])
         if family.kind != "histogram":
-            family.lines.append(f"{name}{_labels(pairs)} {_number(point.value)}")
+            lines.append(f"{name}{labels} {_number(point.value)}")
             continue
-        base = name
+        # The point's labels are encoded once; each bucket adds only its le.
+        prefix = f"{name}_bucket{labels[:-1]}," if labels else f"{name}_bucket{{"
         running = 0
         bounds = [*point.explicit_bounds, math.inf]
         for bound, count in zip(bounds, point.bucket_counts):
             running += count
-            le = _labels([*pairs, ("le", _number(float(bound)))])
-            family.lines.append(f"{base}_bucket{le} {running}")
-        labels = _labels(pairs)
-        family.lines.append(f"{base}_sum{labels} {_number(point.sum)}")
-        family.lines.append(f"{base}_count{labels} {point.count}")
+            lines.append(f'{prefix}le="{_number(float(bound))}"}} {running}')
+        lines.append(f"{name}_sum{labels} {_number(point.sum)}")
+        lines.append(f"{name}_count{labels} {point.count}")
 
 
 def encode(data: MetricsData | None) -> str:
