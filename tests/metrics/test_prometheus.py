@@ -191,6 +191,21 @@ def test_cost_counter(provider: Any, tracer_provider: Any, monkeypatch: pytest.M
     assert float(line.rsplit(" ", 1)[1]) == pytest.approx(0.75)  # 0.15 + 0.60 per million
 
 
+def test_cost_is_shared_by_the_handlers_of_one_provider(
+    provider: Any, tracer_provider: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One handler per instrumentor: every one's calls reach the one counter."""
+    monkeypatch.setenv("AGENTOTEL_METRICS_COST", "true")
+    for model in ("gpt-4o-mini", "claude-haiku-4-5"):
+        handler = TelemetryHandler(tracer_provider, provider, settings=_config.Settings())
+        inv = handler.inference("x", model)
+        inv.input_tokens, inv.output_tokens = 1_000_000, 0
+        inv.stop()
+    text = scrape(provider)
+    lines = [ln for ln in text.splitlines() if ln.startswith("agentotel_gen_ai_client_cost")]
+    assert len(lines) == 2
+
+
 def test_cost_counter_is_off_by_default(provider: Any, tracer_provider: Any) -> None:
     handler = TelemetryHandler(tracer_provider, provider, settings=_config.Settings())
     inv = handler.inference("openai", "gpt-4o-mini")
