@@ -246,3 +246,84 @@ def test_series_do_not_grow_with_ids_and_prompts(
     assert after == before
     assert len(after) < 200
     assert not any("call_" in s or "conv-" in s or "prompt number" in s for s in after)
+
+
+class MetricsSink:
+    """A loopback OTLP/HTTP metrics receiver: keeps each decoded export request."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+            ExportMetricsServiceRequest,
+        )
+
+        self.requests: list[Any] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                sink.requests.append(ExportMetricsServiceRequest.FromString(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def durations(self) -> list[tuple[int, int]]:
+        """(temporality, count) of every duration point in the last export."""
+        out = []
+        for rm in self.requests[-1].resource_metrics:
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    if metric.name == semconv.STABLE.operation_duration:
+                        temporality = metric.histogram.aggregation_temporality
+                        out += [(temporality, p.count) for p in metric.histogram.data_points]
+        return out
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("preference", ["cumulative", "delta"])
+def test_otlp_and_prometheus_both_see_every_call(
+    preference: str, monkeypatch: pytest.MonkeyPatch, tracer_provider: Any
+) -> None:
+    """Each reader gets its own temporality; neither resets what the other reads."""
+    sink = MetricsSink()
+    monkeypatch.setenv("AGENTOTEL_PROMETHEUS_PORT", "0")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", sink.url)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", preference)
+    monkeypatch.setenv("OTEL_METRIC_EXPORT_INTERVAL", "3600000")
+    built = _pipeline.default_meter_provider(Resource.create({}), True)
+    handler = TelemetryHandler(tracer_provider, built, settings=_config.Settings())
+    count = re.compile(r"gen_ai_client_operation_duration_seconds_count\{[^}]*\} (\d+)")
+
+    def calls(n: int) -> None:
+        for _ in range(n):
+            inv = handler.inference("openai", "gpt-4o")
+            inv.input_tokens, inv.output_tokens = 3, 1
+            inv.stop()
+
+    try:
+        calls(2)
+        assert count.findall(scrape(built)) == ["2"]
+        built.force_flush()
+        delta = 1 if preference == "delta" else 2
+        assert sink.durations() == [(delta, 2)]
+        calls(1)
+        assert count.findall(scrape(built)) == ["3"]
+        built.force_flush()
+        assert sink.durations() == [(delta, 1 if preference == "delta" else 3)]
+        assert count.findall(scrape(built)) == ["3"]
+    finally:
+        built.shutdown(timeout_millis=5000)
+        sink.close()
