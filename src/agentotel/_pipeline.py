@@ -62,13 +62,16 @@ def default_tracer_provider(resource: Any, endpoint: bool) -> Any:
 
 
 def default_meter_provider(resource: Any, endpoint: bool) -> Any:
-    """A MeterProvider exporting over OTLP when an endpoint is set; ``None`` otherwise."""
-    if not endpoint:
-        return None
-    try:
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-    except ImportError:
-        _log.info("agentotel: install opentelemetry-exporter-otlp-proto-http to export metrics")
+    """A MeterProvider exporting over OTLP when an endpoint is set and serving Prometheus
+    when asked (docs/metrics.md); ``None`` when neither is.
+
+    With one reader the provider takes agentotel's fast metric path; with both (OTLP and
+    Prometheus) it records through the SDK's instruments, which keep each reader's own
+    temporality (docs/metrics.md).
+    """
+    from agentotel.export import prometheus
+
+    if not endpoint and prometheus.settings_from_env() is None:
         return None
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
@@ -76,11 +79,22 @@ def default_meter_provider(resource: Any, endpoint: bool) -> Any:
     from agentotel.export import _metrics
     from agentotel.telemetry.fastmetrics import FastMeterProvider
 
-    otlp = OTLPMetricExporter()
-    exporter = _metrics.ExitAwareMetricExporter(otlp, str(getattr(otlp, "_endpoint", "")))
-    reader = PeriodicExportingMetricReader(exporter)
+    readers: list[Any] = []
+    exporter = None
+    if endpoint:
+        try:
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        except ImportError:
+            _log.info("agentotel: install opentelemetry-exporter-otlp-proto-http to export metrics")
+        else:
+            otlp = OTLPMetricExporter()
+            exporter = _metrics.ExitAwareMetricExporter(otlp, str(getattr(otlp, "_endpoint", "")))
+            readers.append(PeriodicExportingMetricReader(exporter))
+    prometheus.add_reader(readers, resource)
+    if not readers:
+        return None
     cls = FastMeterProvider if fast_path() else MeterProvider
     # Exit is agentotel's (bounded by AGENTOTEL_EXIT_TIMEOUT, after the spans), not the SDK's.
-    provider = cls(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
+    provider = cls(resource=resource, metric_readers=readers, shutdown_on_exit=False)
     _metrics.bound_exit(provider, exporter)
     return provider

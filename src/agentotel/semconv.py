@@ -198,6 +198,8 @@ AGENTOTEL_HANDOFF_TO_AGENT: Final = "agentotel.handoff.to_agent"
 # USD cost of one model call as the client library computed it (LiteLLM's response_cost);
 # the store prefers it to its own estimate from token counts.
 AGENTOTEL_USAGE_COST: Final = "agentotel.usage.cost"
+AGENTOTEL_GEN_AI_CLIENT_COST: Final = "agentotel.gen_ai.client.cost"
+"""Opt-in counter (AGENTOTEL_METRICS_COST): estimated USD of model calls, by provider and model."""
 
 # --- SDK self-observability (export pipeline; otel.* conventions) -------------
 OTEL_SDK_PROCESSOR_SPAN_PROCESSED: Final = "otel.sdk.processor.span.processed"

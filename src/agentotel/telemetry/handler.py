@@ -19,6 +19,7 @@ from opentelemetry.trace import Span, SpanKind, TracerProvider
 
 from agentotel import _config, semconv
 from agentotel.telemetry import mcp
+from agentotel.telemetry.cost import with_cost
 from agentotel.telemetry.emitter import TOOL_CALLS, ContentRecorder, Emitter
 from agentotel.telemetry.invocation import (
     AgentInvocation,
@@ -56,6 +57,7 @@ class TelemetryHandler:
             # series at once (see fastmetrics); any other meter is the SDK's.
             meter: Any = get_meter(scope, __version__, meter_provider)
             self.metrics = recorder(meter, callable(getattr(meter, "series", None)), self.names)
+            self.metrics = with_cost(self.metrics, meter_provider, scope)
         self.instruments: Instruments | None = self.metrics.instruments
         self.content = ContentRecorder(self.settings, logger_provider, scope)
         self.emitter = Emitter(self.tracer, self.metrics, self.content, TOOL_CALLS)
