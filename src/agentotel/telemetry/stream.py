@@ -84,6 +84,17 @@ def _abandoned(proxy: Any) -> None:
         _finish(inv, proxy._self_acc, None, "abandoned")
 
 
+def end_stream(proxy: Any, error: BaseException | None, how: str) -> None:
+    """End a proxied stream's invocation from outside the proxy, if it has not ended.
+
+    For a library whose own stream manager sees the caller's error, or closes the
+    response, without going through the proxy (``how``: ``"error"``, ``"closed"``).
+    """
+    inv = getattr(proxy, "_self_inv", None)
+    if isinstance(inv, InferenceInvocation) and not inv.ended:
+        _finish(inv, proxy._self_acc, error, how)
+
+
 class StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     """Wraps a synchronous stream (an iterator with ``close`` and context-manager support)."""
 
