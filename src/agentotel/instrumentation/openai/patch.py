@@ -13,7 +13,11 @@ from agentotel import _safety, semconv
 from agentotel.instrumentation._owner import call_context
 from agentotel.instrumentation._read import field
 from agentotel.instrumentation.openai import extract
-from agentotel.instrumentation.openai.stream import ChatAccumulator, ResponsesAccumulator
+from agentotel.instrumentation.openai.stream import (
+    ChatAccumulator,
+    FetchAccumulator,
+    ResponsesAccumulator,
+)
 from agentotel.telemetry import InferenceInvocation, TelemetryHandler
 from agentotel.telemetry.stream import Accumulator, AsyncStreamProxy, StreamProxy
 from agentotel.telemetry.wrap import Hooks, abandon, guarded, wrapper
@@ -76,6 +80,24 @@ def _start_responses(
             inv.input_messages, inv.system_instructions = extract.responses_input(kwargs)
             inv.tool_definitions = extract.tool_definitions(kwargs.get("tools"))
     return inv
+
+
+def _start_fetch(
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
+) -> InferenceInvocation:
+    """``responses.retrieve``: a ``fetch_response`` span named after the operation alone
+    (the response id is too high in cardinality for a span name)."""
+    response_id = kwargs.get("response_id")
+    cursor = kwargs.get("starting_after")
+    attrs: dict[str, Any] = {
+        semconv.OPENAI_API_TYPE: semconv.OPENAI_API_TYPE_RESPONSES,
+        semconv.GEN_AI_RESPONSE_ID: response_id if isinstance(response_id, str) else None,
+        semconv.GEN_AI_REQUEST_STREAM_CURSOR: str(cursor) if isinstance(cursor, int) else None,
+    }
+    host, port, provider = extract.server_and_provider(instance)
+    return handler.inference(
+        provider, None, semconv.OP_FETCH_RESPONSE, host, port, attrs, context=ctx
+    )
 
 
 def _start_embeddings(
@@ -253,6 +275,20 @@ class _Hooks(Hooks[InferenceInvocation]):
             _safety.report(f"{self.site}.response", exc)
 
 
+class _FetchHooks(_Hooks):
+    """``Responses.retrieve``: traced only under ``gen_ai_latest_experimental``, where the
+    pending ``fetch_response`` operation is emitted; the id is the first positional argument."""
+
+    def begin(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> InferenceInvocation | None:
+        if not semconv.latest_experimental_enabled():
+            return None
+        if args and "response_id" not in kwargs:
+            kwargs = {"response_id": args[0], **kwargs}
+        return super().begin(instance, args, kwargs)
+
+
 def make_wrapper(
     handler: TelemetryHandler,
     start: Starter,
@@ -302,6 +338,14 @@ def patches(handler: TelemetryHandler) -> list[tuple[str, str, Callable[..., Any
                 _RESPONSES,
                 f"{prefix}Responses.parse",
                 make_wrapper(handler, _start_responses, extract.responses_response, None, is_async),
+            ),
+            (
+                _RESPONSES,
+                f"{prefix}Responses.retrieve",
+                wrapper(
+                    _FetchHooks(handler, _start_fetch, extract.fetched_response, FetchAccumulator),
+                    is_async,
+                ),
             ),
             (
                 _EMBEDDINGS,
