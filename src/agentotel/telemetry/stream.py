@@ -192,3 +192,44 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
 
     def __del__(self) -> None:
         _abandoned(self)
+
+
+class BodyObserver(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+    """An HTTP response's byte stream, observed (``isinstance`` checks still hold).
+
+    ``watch`` sees each part (``seen``), the body closing (``closed``: read to the end
+    or closed unread) and the stream dropped unclosed (``abandoned``). For raw responses
+    the application reads itself, so the span ends with the body, however it is read."""
+
+    def __init__(self, wrapped: Any, watch: Any) -> None:
+        super().__init__(wrapped)
+        self._self_watch = watch
+
+    def __iter__(self) -> Any:
+        watch = self._self_watch
+        for part in self.__wrapped__:
+            watch.seen(part)
+            yield part
+
+    async def __aiter__(self) -> Any:
+        watch = self._self_watch
+        async for part in self.__wrapped__:
+            watch.seen(part)
+            yield part
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_watch.closed()
+
+    async def aclose(self) -> None:
+        try:
+            await self.__wrapped__.aclose()
+        finally:
+            self._self_watch.closed()
+
+    def __del__(self) -> None:
+        watch = getattr(self, "_self_watch", None)
+        if watch is not None:
+            watch.abandoned()

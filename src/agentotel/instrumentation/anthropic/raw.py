@@ -2,7 +2,7 @@
 ``with_raw_response``): the span ends when the body is read, parsed or closed.
 
 The application keeps the SDK's own response object. agentotel watches it from below
-and beside: the HTTP body stream is wrapped (:class:`_Body`) to
+and beside: the HTTP body stream is wrapped (:class:`~agentotel.telemetry.stream.BodyObserver`) to
 see the bytes go by and the body close, the SDK's ``_parse`` to hand back a parsed event
 stream through the usual stream proxy, and the SDK's response and stream context
 managers to see an exception the caller's own code raised in the ``with`` block, which
@@ -16,13 +16,11 @@ import json
 import zlib
 from typing import Any
 
-import wrapt
-
 from agentotel import _safety, semconv
 from agentotel.instrumentation.anthropic import extract
 from agentotel.instrumentation.anthropic.stream import MessageAccumulator
 from agentotel.telemetry import InferenceInvocation
-from agentotel.telemetry.stream import AsyncStreamProxy, StreamProxy, end_stream
+from agentotel.telemetry.stream import AsyncStreamProxy, BodyObserver, StreamProxy, end_stream
 from agentotel.telemetry.wrap import abandon
 
 # Bodies larger than this are not kept for telemetry (a Message is a few kilobytes).
@@ -129,43 +127,6 @@ class _Watch:
             self.closed()
 
 
-class _Body(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
-    """The HTTP response's byte stream, observed (``isinstance`` checks still hold)."""
-
-    def __init__(self, wrapped: Any, watch: _Watch) -> None:
-        super().__init__(wrapped)
-        self._self_watch = watch
-
-    def __iter__(self) -> Any:
-        watch = self._self_watch
-        for part in self.__wrapped__:
-            watch.seen(part)
-            yield part
-
-    async def __aiter__(self) -> Any:
-        watch = self._self_watch
-        async for part in self.__wrapped__:
-            watch.seen(part)
-            yield part
-
-    def close(self) -> None:
-        try:
-            self.__wrapped__.close()
-        finally:
-            self._self_watch.closed()
-
-    async def aclose(self) -> None:
-        try:
-            await self.__wrapped__.aclose()
-        finally:
-            self._self_watch.closed()
-
-    def __del__(self) -> None:
-        watch = getattr(self, "_self_watch", None)
-        if watch is not None:
-            watch.abandoned()
-
-
 def unread(result: Any) -> Any:
     """The HTTP response of a raw response whose body is still open, else ``None``."""
     http = getattr(result, "http_response", None)
@@ -178,12 +139,12 @@ def unread(result: Any) -> Any:
 
 def watch(http: Any, inv: InferenceInvocation, operation: str) -> None:
     """Observe ``http``'s body so ``inv`` ends when it is read, parsed or closed."""
-    http.stream = _Body(http.stream, _Watch(inv, operation, http))
+    http.stream = BodyObserver(http.stream, _Watch(inv, operation, http))
 
 
 def _watch_of(response: Any) -> _Watch | None:
     body = getattr(getattr(response, "http_response", None), "stream", None)
-    found = getattr(body, "_self_watch", None) if isinstance(body, _Body) else None
+    found = getattr(body, "_self_watch", None) if isinstance(body, BodyObserver) else None
     return found if isinstance(found, _Watch) else None
 
 

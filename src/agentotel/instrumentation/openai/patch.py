@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,13 @@ from agentotel.instrumentation.openai.stream import (
     ResponsesAccumulator,
 )
 from agentotel.telemetry import InferenceInvocation, TelemetryHandler
-from agentotel.telemetry.stream import Accumulator, AsyncStreamProxy, StreamProxy
+from agentotel.telemetry.stream import (
+    Accumulator,
+    AsyncStreamProxy,
+    BodyObserver,
+    StreamProxy,
+    end_stream,
+)
 from agentotel.telemetry.wrap import Hooks, abandon, guarded, wrapper
 
 # Set in the context while an instrumented call is in progress, so that SDK helpers
@@ -169,6 +176,13 @@ class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         self._self_on_response = on_response
         self._self_accumulator = accumulator
         self._self_parsed: Any = None
+        self._self_parsing = False
+        # The caller may read the body straight off ``http_response``: the span then ends
+        # when the body closes (read to the end, or closed unread).
+        http: Any = getattr(wrapped, "http_response", None)
+        if getattr(http, "is_closed", True) is False and hasattr(http, "stream"):
+            with guarded("openai.raw_response"):
+                http.stream = BodyObserver(http.stream, _BodyEnds(self))
 
     def _self_observe(self, value: Any) -> Any:
         inv = self._self_inv
@@ -187,13 +201,24 @@ class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         return value
 
     def parse(self, *args: Any, **kwargs: Any) -> Any:
-        value = self.__wrapped__.parse(*args, **kwargs)
+        # parse() reads (and so closes) the body: the span ends with the parsed value.
+        self._self_parsing = True
+        try:
+            value = self.__wrapped__.parse(*args, **kwargs)
+        except BaseException:
+            self._self_parsing = False
+            raise
         if inspect.isawaitable(value):
             return self._self_observe_later(value)
+        self._self_parsing = False
         return self._self_observe(value)
 
     async def _self_observe_later(self, pending: Any) -> Any:
-        return self._self_observe(await pending)
+        try:
+            value = await pending
+        finally:
+            self._self_parsing = False
+        return self._self_observe(value)
 
     def close(self) -> Any:
         try:
@@ -203,12 +228,38 @@ class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
 
     def _self_end(self, how: str) -> None:
         inv = getattr(self, "_self_inv", None)
-        if inv is not None and not inv.ended and self._self_parsed is None:
-            inv.set(semconv.AGENTOTEL_STREAM_ENDED_BY, how)
-            inv.stop()
+        if inv is None or inv.ended or self._self_parsing:
+            return
+        if self._self_parsed is not None:
+            # A parsed stream left unfinished when the response closes ends with it.
+            end_stream(self._self_parsed, None, how)
+            return
+        inv.set(semconv.AGENTOTEL_STREAM_ENDED_BY, how)
+        inv.stop()
 
     def __del__(self) -> None:
         self._self_end("abandoned")
+
+
+class _BodyEnds:
+    """What :class:`BodyObserver` tells a :class:`RawResponseProxy` (held weakly: the body
+    belongs to the response, which the proxy wraps)."""
+
+    __slots__ = ("proxy",)
+
+    def __init__(self, proxy: RawResponseProxy) -> None:
+        self.proxy = weakref.ref(proxy)
+
+    def seen(self, part: Any) -> None:
+        return None
+
+    def closed(self) -> None:
+        proxy = self.proxy()
+        if proxy is not None:
+            proxy._self_end("closed")
+
+    def abandoned(self) -> None:
+        return None  # the proxy's own __del__ ends the span
 
 
 class _Hooks(Hooks[InferenceInvocation]):
