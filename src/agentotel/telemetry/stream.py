@@ -95,6 +95,27 @@ def end_stream(proxy: Any, error: BaseException | None, how: str) -> None:
         _finish(inv, proxy._self_acc, error, how)
 
 
+def exit_manager(manager: Any, exc: Any) -> None:
+    """A library's stream manager (``with client.….stream(...) as s``) is exiting.
+
+    Some managers close the HTTP response directly rather than the stream agentotel
+    proxied, so the proxied stream (the managed stream's ``_raw_stream``) ends here: with
+    the caller's exception (``error.type``) if one is leaving the block, else as closed.
+    Never raises.
+    """
+    try:
+        managed = None
+        for name, value in vars(manager).items():
+            if name.endswith("__stream"):
+                managed = value
+        raw = getattr(managed, "_raw_stream", None)
+        if isinstance(raw, (StreamProxy, AsyncStreamProxy)):
+            failed = _caller_error(exc)
+            end_stream(raw, exc if failed else None, "error" if failed else "closed")
+    except Exception as fault:
+        _safety.report("stream.exit_manager", fault)
+
+
 class StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     """Wraps a synchronous stream (an iterator with ``close`` and context-manager support)."""
 

@@ -49,3 +49,27 @@ def test_streaming_response_left_unfinished_in_block(
     (span,) = span_exporter.get_finished_spans()
     assert span.attributes["gen_ai.response.id"]
     assert span.attributes["agentotel.stream.ended_by"] == "closed"
+
+
+def test_responses_stream_caller_error(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
+    model.add(Reply("Sunny and warm.", chunks=4))
+    error = ValueError("caller blew up")
+    manager = client.responses.stream(model="gpt-4o", input="Weather?")
+    with pytest.raises(ValueError) as raised, manager as stream:
+        for _event in stream:
+            raise error
+    assert raised.value is error
+    (span,) = span_exporter.get_finished_spans()
+    assert span.attributes["error.type"] == "ValueError"
+
+
+def test_responses_stream_left_in_block_ends_on_exit(
+    client: openai.OpenAI, model: ScriptedModel, span_exporter: Any
+) -> None:
+    model.add(Reply("Sunny and warm.", chunks=4))
+    with client.responses.stream(model="gpt-4o", input="Weather?") as stream:
+        next(iter(stream))
+    (span,) = span_exporter.get_finished_spans()
+    assert span.attributes["agentotel.stream.ended_by"] == "closed"

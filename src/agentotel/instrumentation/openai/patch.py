@@ -26,6 +26,7 @@ from agentotel.telemetry.stream import (
     BodyObserver,
     StreamProxy,
     end_stream,
+    exit_manager,
 )
 from agentotel.telemetry.wrap import Hooks, abandon, guarded, wrapper
 
@@ -351,7 +352,24 @@ def make_wrapper(
     return wrapper(_Hooks(handler, start, on_response, accumulator), is_async)
 
 
+def _manager_exit(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """``ResponseStreamManager.__exit__``: it closes the HTTP response, not the proxied
+    stream, so the span ends here, with the caller's exception if one is leaving."""
+    exit_manager(instance, args[1] if len(args) > 1 else kwargs.get("exc"))
+    return wrapped(*args, **kwargs)
+
+
+async def _manager_aexit(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    exit_manager(instance, args[1] if len(args) > 1 else kwargs.get("exc"))
+    return await wrapped(*args, **kwargs)
+
+
 _CHAT = "openai.resources.chat.completions.completions"
+_RESPONSE_STREAMS = "openai.lib.streaming.responses._responses"
 _RESPONSES = "openai.resources.responses.responses"
 _EMBEDDINGS = "openai.resources.embeddings"
 _COMPLETIONS = "openai.resources.completions"
@@ -359,7 +377,10 @@ _COMPLETIONS = "openai.resources.completions"
 
 def patches(handler: TelemetryHandler) -> list[tuple[str, str, Callable[..., Any]]]:
     """(module, "Class.method", wrapper) for every method this instrumentor patches."""
-    out: list[tuple[str, str, Callable[..., Any]]] = []
+    out: list[tuple[str, str, Callable[..., Any]]] = [
+        (_RESPONSE_STREAMS, "ResponseStreamManager.__exit__", _manager_exit),
+        (_RESPONSE_STREAMS, "AsyncResponseStreamManager.__aexit__", _manager_aexit),
+    ]
     for prefix, is_async in (("", False), ("Async", True)):
         out += [
             (
