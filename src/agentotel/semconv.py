@@ -25,6 +25,8 @@ OP_INVOKE_AGENT: Final = "invoke_agent"
 OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
 # Not in the conventions: Anthropic's token counting, which consumes no tokens.
 OP_COUNT_TOKENS: Final = "count_tokens"
+# Pending in semantic-conventions-genai: emitted only under gen_ai_latest_experimental.
+OP_FETCH_RESPONSE: Final = "fetch_response"
 
 # --- provider names (gen_ai.provider.name) -----------------------------------
 PROVIDER_OPENAI: Final = "openai"
@@ -48,6 +50,9 @@ GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
 GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
 GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
 GEN_AI_CONVERSATION_COMPACTED: Final = "gen_ai.conversation.compacted"
+# Pending (fetch_response, gen_ai_latest_experimental only).
+GEN_AI_RESPONSE_STATUS: Final = "gen_ai.response.status"
+GEN_AI_REQUEST_STREAM_CURSOR: Final = "gen_ai.request.stream_cursor"
 GEN_AI_OUTPUT_TYPE: Final = "gen_ai.output.type"
 GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
 

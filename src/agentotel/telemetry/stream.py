@@ -84,6 +84,38 @@ def _abandoned(proxy: Any) -> None:
         _finish(inv, proxy._self_acc, None, "abandoned")
 
 
+def end_stream(proxy: Any, error: BaseException | None, how: str) -> None:
+    """End a proxied stream's invocation from outside the proxy, if it has not ended.
+
+    For a library whose own stream manager sees the caller's error, or closes the
+    response, without going through the proxy (``how``: ``"error"``, ``"closed"``).
+    """
+    inv = getattr(proxy, "_self_inv", None)
+    if isinstance(inv, InferenceInvocation) and not inv.ended:
+        _finish(inv, proxy._self_acc, error, how)
+
+
+def exit_manager(manager: Any, exc: Any) -> None:
+    """A library's stream manager (``with client.….stream(...) as s``) is exiting.
+
+    Some managers close the HTTP response directly rather than the stream agentotel
+    proxied, so the proxied stream (the managed stream's ``_raw_stream``) ends here: with
+    the caller's exception (``error.type``) if one is leaving the block, else as closed.
+    Never raises.
+    """
+    try:
+        managed = None
+        for name, value in vars(manager).items():
+            if name.endswith("__stream"):
+                managed = value
+        raw = getattr(managed, "_raw_stream", None)
+        if isinstance(raw, (StreamProxy, AsyncStreamProxy)):
+            failed = _caller_error(exc)
+            end_stream(raw, exc if failed else None, "error" if failed else "closed")
+    except Exception as fault:
+        _safety.report("stream.exit_manager", fault)
+
+
 class StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     """Wraps a synchronous stream (an iterator with ``close`` and context-manager support)."""
 
@@ -181,3 +213,44 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
 
     def __del__(self) -> None:
         _abandoned(self)
+
+
+class BodyObserver(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+    """An HTTP response's byte stream, observed (``isinstance`` checks still hold).
+
+    ``watch`` sees each part (``seen``), the body closing (``closed``: read to the end
+    or closed unread) and the stream dropped unclosed (``abandoned``). For raw responses
+    the application reads itself, so the span ends with the body, however it is read."""
+
+    def __init__(self, wrapped: Any, watch: Any) -> None:
+        super().__init__(wrapped)
+        self._self_watch = watch
+
+    def __iter__(self) -> Any:
+        watch = self._self_watch
+        for part in self.__wrapped__:
+            watch.seen(part)
+            yield part
+
+    async def __aiter__(self) -> Any:
+        watch = self._self_watch
+        async for part in self.__wrapped__:
+            watch.seen(part)
+            yield part
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_watch.closed()
+
+    async def aclose(self) -> None:
+        try:
+            await self.__wrapped__.aclose()
+        finally:
+            self._self_watch.closed()
+
+    def __del__(self) -> None:
+        watch = getattr(self, "_self_watch", None)
+        if watch is not None:
+            watch.abandoned()

@@ -20,13 +20,15 @@ from opentelemetry.trace import NonRecordingSpan
 
 from agentotel import _safety, semconv
 from agentotel.instrumentation._owner import sdk_call_claimed
-from agentotel.instrumentation.anthropic import extract, native
+from agentotel.instrumentation.anthropic import extract, native, raw
 from agentotel.instrumentation.anthropic.stream import MessageAccumulator
 from agentotel.telemetry import InferenceInvocation, TelemetryHandler
 from agentotel.telemetry.stream import AsyncStreamProxy, StreamProxy
 from agentotel.telemetry.wrap import Hooks, abandon, guarded, wrapper
 
 _BASE = "anthropic._base_client"
+_RESPONSE = "anthropic._response"
+_STREAMING = "anthropic.lib.streaming"
 
 
 class _Call:
@@ -227,6 +229,10 @@ class _RequestHooks(Hooks[_Call]):
             acc = MessageAccumulator(inv.capture_content)
             proxy = AsyncStreamProxy if hasattr(result, "__anext__") else StreamProxy
             return proxy(result, inv, acc)
+        http = raw.unread(result)
+        if http is not None:
+            raw.watch(http, inv, call.operation)  # ends when the body is read or closed
+            return result
         body = _body(result)
         if body is not None:
             try:
@@ -284,4 +290,11 @@ def patches(handler: TelemetryHandler, mode: str) -> list[tuple[str, str, Callab
         (_BASE, "SyncAPIClient.request", make_request_wrapper(handler, mode, is_async=False)),
         (_BASE, "AsyncAPIClient.request", make_request_wrapper(handler, mode, is_async=True)),
         (_BASE, "start_api_call_span", make_span_wrapper(mode)),
+        (_RESPONSE, "BaseAPIResponse._parse", raw.parse_wrapper),
+        (_RESPONSE, "ResponseContextManager.__exit__", raw.exit_wrapper),
+        (_RESPONSE, "AsyncResponseContextManager.__aexit__", raw.aexit_wrapper),
+        (_STREAMING, "MessageStreamManager.__exit__", raw.exit_wrapper),
+        (_STREAMING, "AsyncMessageStreamManager.__aexit__", raw.aexit_wrapper),
+        (_STREAMING, "BetaMessageStreamManager.__exit__", raw.exit_wrapper),
+        (_STREAMING, "BetaAsyncMessageStreamManager.__aexit__", raw.aexit_wrapper),
     ]

@@ -373,6 +373,29 @@ def responses_response(inv: Any, response: Any) -> None:
         inv.output_messages = [responses_output_message(output, reason)]
 
 
+def fetched_response(inv: Any, response: Any) -> None:
+    """Fill a ``fetch_response`` invocation from the stored ``Response`` it fetched.
+
+    No inference happens and no tokens are consumed by the fetch, so the stored usage is
+    not recorded; a stored generation that failed is its status, not an error of the fetch.
+    """
+    inv.response_id = _str(field(response, "id")) or inv.response_id
+    inv.response_model = _str(field(response, "model"))
+    output = field(response, "output") or ()
+    has_calls = any(field(item, "type") in _CLIENT_TOOL_CALLS for item in output) or any(
+        field(item, "type") == "function_call" for item in output
+    )
+    reason = responses_finish_reason(response, has_calls)
+    inv.finish_reasons = [reason]
+    inv.set(semconv.GEN_AI_RESPONSE_STATUS, _str(field(response, "status")))
+    inv.set(semconv.OPENAI_RESPONSE_SERVICE_TIER, _str(field(response, "service_tier")))
+    if inv.capture_content:
+        inv.output_messages = [responses_output_message(output, reason)]
+        inv.system_instructions = responses_input(
+            {"instructions": field(response, "instructions")}
+        )[1]
+
+
 def responses_finish_reason(response: Any, has_calls: bool) -> str:
     status = field(response, "status")
     if status == "incomplete":

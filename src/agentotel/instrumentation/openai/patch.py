@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +14,20 @@ from agentotel import _safety, semconv
 from agentotel.instrumentation._owner import call_context
 from agentotel.instrumentation._read import field
 from agentotel.instrumentation.openai import extract
-from agentotel.instrumentation.openai.stream import ChatAccumulator, ResponsesAccumulator
+from agentotel.instrumentation.openai.stream import (
+    ChatAccumulator,
+    FetchAccumulator,
+    ResponsesAccumulator,
+)
 from agentotel.telemetry import InferenceInvocation, TelemetryHandler
-from agentotel.telemetry.stream import Accumulator, AsyncStreamProxy, StreamProxy
+from agentotel.telemetry.stream import (
+    Accumulator,
+    AsyncStreamProxy,
+    BodyObserver,
+    StreamProxy,
+    end_stream,
+    exit_manager,
+)
 from agentotel.telemetry.wrap import Hooks, abandon, guarded, wrapper
 
 # Set in the context while an instrumented call is in progress, so that SDK helpers
@@ -76,6 +88,24 @@ def _start_responses(
             inv.input_messages, inv.system_instructions = extract.responses_input(kwargs)
             inv.tool_definitions = extract.tool_definitions(kwargs.get("tools"))
     return inv
+
+
+def _start_fetch(
+    handler: TelemetryHandler, instance: Any, kwargs: dict[str, Any], ctx: Context
+) -> InferenceInvocation:
+    """``responses.retrieve``: a ``fetch_response`` span named after the operation alone
+    (the response id is too high in cardinality for a span name)."""
+    response_id = kwargs.get("response_id")
+    cursor = kwargs.get("starting_after")
+    attrs: dict[str, Any] = {
+        semconv.OPENAI_API_TYPE: semconv.OPENAI_API_TYPE_RESPONSES,
+        semconv.GEN_AI_RESPONSE_ID: response_id if isinstance(response_id, str) else None,
+        semconv.GEN_AI_REQUEST_STREAM_CURSOR: str(cursor) if isinstance(cursor, int) else None,
+    }
+    host, port, provider = extract.server_and_provider(instance)
+    return handler.inference(
+        provider, None, semconv.OP_FETCH_RESPONSE, host, port, attrs, context=ctx
+    )
 
 
 def _start_embeddings(
@@ -147,6 +177,13 @@ class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         self._self_on_response = on_response
         self._self_accumulator = accumulator
         self._self_parsed: Any = None
+        self._self_parsing = False
+        # The caller may read the body straight off ``http_response``: the span then ends
+        # when the body closes (read to the end, or closed unread).
+        http: Any = getattr(wrapped, "http_response", None)
+        if getattr(http, "is_closed", True) is False and hasattr(http, "stream"):
+            with guarded("openai.raw_response"):
+                http.stream = BodyObserver(http.stream, _BodyEnds(self))
 
     def _self_observe(self, value: Any) -> Any:
         inv = self._self_inv
@@ -165,13 +202,24 @@ class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         return value
 
     def parse(self, *args: Any, **kwargs: Any) -> Any:
-        value = self.__wrapped__.parse(*args, **kwargs)
+        # parse() reads (and so closes) the body: the span ends with the parsed value.
+        self._self_parsing = True
+        try:
+            value = self.__wrapped__.parse(*args, **kwargs)
+        except BaseException:
+            self._self_parsing = False
+            raise
         if inspect.isawaitable(value):
             return self._self_observe_later(value)
+        self._self_parsing = False
         return self._self_observe(value)
 
     async def _self_observe_later(self, pending: Any) -> Any:
-        return self._self_observe(await pending)
+        try:
+            value = await pending
+        finally:
+            self._self_parsing = False
+        return self._self_observe(value)
 
     def close(self) -> Any:
         try:
@@ -181,12 +229,38 @@ class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
 
     def _self_end(self, how: str) -> None:
         inv = getattr(self, "_self_inv", None)
-        if inv is not None and not inv.ended and self._self_parsed is None:
-            inv.set(semconv.AGENTOTEL_STREAM_ENDED_BY, how)
-            inv.stop()
+        if inv is None or inv.ended or self._self_parsing:
+            return
+        if self._self_parsed is not None:
+            # A parsed stream left unfinished when the response closes ends with it.
+            end_stream(self._self_parsed, None, how)
+            return
+        inv.set(semconv.AGENTOTEL_STREAM_ENDED_BY, how)
+        inv.stop()
 
     def __del__(self) -> None:
         self._self_end("abandoned")
+
+
+class _BodyEnds:
+    """What :class:`BodyObserver` tells a :class:`RawResponseProxy` (held weakly: the body
+    belongs to the response, which the proxy wraps)."""
+
+    __slots__ = ("proxy",)
+
+    def __init__(self, proxy: RawResponseProxy) -> None:
+        self.proxy = weakref.ref(proxy)
+
+    def seen(self, part: Any) -> None:
+        return None
+
+    def closed(self) -> None:
+        proxy = self.proxy()
+        if proxy is not None:
+            proxy._self_end("closed")
+
+    def abandoned(self) -> None:
+        return None  # the proxy's own __del__ ends the span
 
 
 class _Hooks(Hooks[InferenceInvocation]):
@@ -253,6 +327,20 @@ class _Hooks(Hooks[InferenceInvocation]):
             _safety.report(f"{self.site}.response", exc)
 
 
+class _FetchHooks(_Hooks):
+    """``Responses.retrieve``: traced only under ``gen_ai_latest_experimental``, where the
+    pending ``fetch_response`` operation is emitted; the id is the first positional argument."""
+
+    def begin(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> InferenceInvocation | None:
+        if not semconv.latest_experimental_enabled():
+            return None
+        if args and "response_id" not in kwargs:
+            kwargs = {"response_id": args[0], **kwargs}
+        return super().begin(instance, args, kwargs)
+
+
 def make_wrapper(
     handler: TelemetryHandler,
     start: Starter,
@@ -264,7 +352,24 @@ def make_wrapper(
     return wrapper(_Hooks(handler, start, on_response, accumulator), is_async)
 
 
+def _manager_exit(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """``ResponseStreamManager.__exit__``: it closes the HTTP response, not the proxied
+    stream, so the span ends here, with the caller's exception if one is leaving."""
+    exit_manager(instance, args[1] if len(args) > 1 else kwargs.get("exc"))
+    return wrapped(*args, **kwargs)
+
+
+async def _manager_aexit(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    exit_manager(instance, args[1] if len(args) > 1 else kwargs.get("exc"))
+    return await wrapped(*args, **kwargs)
+
+
 _CHAT = "openai.resources.chat.completions.completions"
+_RESPONSE_STREAMS = "openai.lib.streaming.responses._responses"
 _RESPONSES = "openai.resources.responses.responses"
 _EMBEDDINGS = "openai.resources.embeddings"
 _COMPLETIONS = "openai.resources.completions"
@@ -272,7 +377,10 @@ _COMPLETIONS = "openai.resources.completions"
 
 def patches(handler: TelemetryHandler) -> list[tuple[str, str, Callable[..., Any]]]:
     """(module, "Class.method", wrapper) for every method this instrumentor patches."""
-    out: list[tuple[str, str, Callable[..., Any]]] = []
+    out: list[tuple[str, str, Callable[..., Any]]] = [
+        (_RESPONSE_STREAMS, "ResponseStreamManager.__exit__", _manager_exit),
+        (_RESPONSE_STREAMS, "AsyncResponseStreamManager.__aexit__", _manager_aexit),
+    ]
     for prefix, is_async in (("", False), ("Async", True)):
         out += [
             (
@@ -302,6 +410,14 @@ def patches(handler: TelemetryHandler) -> list[tuple[str, str, Callable[..., Any
                 _RESPONSES,
                 f"{prefix}Responses.parse",
                 make_wrapper(handler, _start_responses, extract.responses_response, None, is_async),
+            ),
+            (
+                _RESPONSES,
+                f"{prefix}Responses.retrieve",
+                wrapper(
+                    _FetchHooks(handler, _start_fetch, extract.fetched_response, FetchAccumulator),
+                    is_async,
+                ),
             ),
             (
                 _EMBEDDINGS,

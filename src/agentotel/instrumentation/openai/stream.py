@@ -153,3 +153,16 @@ class ResponsesAccumulator:
             return
         inv.response_id = self.id if isinstance(self.id, str) else None
         inv.response_model = self.model if isinstance(self.model, str) else None
+
+
+class FetchAccumulator(ResponsesAccumulator):
+    """A stored response replayed as events (``responses.retrieve(stream=True)``)."""
+
+    __slots__ = ()
+
+    def finish(self, inv: InferenceInvocation) -> None:
+        if self.final is not None:
+            extract.fetched_response(inv, self.final)
+            return
+        inv.response_id = self.id if isinstance(self.id, str) else inv.response_id
+        inv.response_model = self.model if isinstance(self.model, str) else None
