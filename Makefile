@@ -24,6 +24,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 
+# Real backends from PyPI (Phoenix, oteltap) in .venv-interop; see docs/interop.md.
+.PHONY: interop
+interop: $(STAMP)
+	$(BIN)/python tests/interop/run.py
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
