@@ -43,7 +43,12 @@ EXAMPLES: dict[str, bool] = {
 }
 
 # Span-name prefix -> the kind Phoenix must assign from the GenAI attributes.
-KINDS = {"chat ": "LLM", "execute_tool ": "TOOL", "invoke_agent ": "AGENT"}
+KINDS = {
+    "chat ": "LLM",
+    "generate_content ": "LLM",
+    "execute_tool ": "TOOL",
+    "invoke_agent ": "AGENT",
+}
 INT_ATTRIBUTES = ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "server.port")
 STR_LIST_ATTRIBUTES = ("gen_ai.response.finish_reasons",)
 STR_ATTRIBUTES = ("gen_ai.operation.name", "gen_ai.request.model", "gen_ai.provider.name")
@@ -237,8 +242,8 @@ def check_spans(spans: list[dict[str, Any]], models: bool) -> list[str]:
                 isinstance(value, list) and all(isinstance(v, str) for v in value)
             ):
                 problems.append(f"{span['name']!r}: {key} is {value!r}, want a list of str")
-    if models and not any(s["name"].startswith("chat ") for s in spans):
-        problems.append("no chat span")
+    if models and not any(s["span_kind"] == "LLM" for s in spans):
+        problems.append("no LLM span")
     return problems
 
 
@@ -249,6 +254,8 @@ def check_signals(
     names = {m["name"] for m in metrics}
     if models:
         problems += [f"metric {name} missing" for name in GENAI_METRICS if name not in names]
+    if models and not logs:
+        problems.append("no GenAI event log records (capture mode SPAN_AND_EVENT)")
     for record in logs:
         if not int(record.get("timeUnixNano") or 0):
             problems.append(
