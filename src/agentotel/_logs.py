@@ -10,40 +10,37 @@ bounded exit (``AGENTOTEL_EXIT_TIMEOUT``, after spans and metrics), not the SDK'
 from __future__ import annotations
 
 import logging
-import os
 import time
 import weakref
 from typing import Any
 
+from agentotel import _exporters
 from agentotel.export import _exit
 
 _log = logging.getLogger("agentotel")
 LOGS_ORDER = _exit.METRICS + 1
 
 
-def logs_exporter_name() -> str:
-    """``OTEL_LOGS_EXPORTER``'s first entry, ``otlp`` by default."""
-    raw = os.environ.get("OTEL_LOGS_EXPORTER", "").strip().lower()
-    return raw.split(",")[0].strip() if raw else "otlp"
-
-
-def _endpoint_configured() -> bool:
-    return bool(
-        os.environ.get("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")
-        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-    )
-
-
 def _exporter() -> Any:
-    name = logs_exporter_name()
-    if name == "none":
-        return None
-    if name == "console":
+    names = _exporters.selected("logs")
+    if "console" in names:
         from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
 
         return ConsoleLogRecordExporter()
-    if not _endpoint_configured():
+    if "otlp" not in names or not _exporters.endpoint_configured("logs"):
         return None
+    if _exporters.protocol("logs") == "grpc":
+        try:
+            from opentelemetry.exporter.otlp.proto.grpc._log_exporter import (
+                OTLPLogExporter as GrpcLogExporter,
+            )
+        except ImportError:
+            _log.warning(
+                "agentotel: OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs "
+                "opentelemetry-exporter-otlp-proto-grpc; GenAI events are not exported"
+            )
+            return None
+        return GrpcLogExporter()
     try:
         from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
     except ImportError:
@@ -81,4 +78,4 @@ def default_logger_provider(resource: Any) -> Any:
     return provider
 
 
-__all__ = ["default_logger_provider", "logs_exporter_name"]
+__all__ = ["default_logger_provider"]

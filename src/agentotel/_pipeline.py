@@ -16,22 +16,19 @@ def _processor(exporter: Any) -> SpanProcessor:
     return BatchSpanProcessor(exporter)
 
 
-def _otlp_exporter() -> Any:
-    from agentotel.export import OTLPSpanExporter
-
-    return OTLPSpanExporter()
-
-
 def default_processors(endpoint: bool) -> list[SpanProcessor]:
-    """OTLP when an endpoint is configured; the local store when none is, or when asked for."""
+    """The exporters ``OTEL_TRACES_EXPORTER`` asks for (OTLP only with an endpoint configured,
+    see ``_exporters``); the local store when no endpoint is, or when asked for.
+    ``endpoint`` is kept for callers; the environment decides."""
+    from agentotel import _exporters
     from agentotel.store import store_enabled, store_processor
 
     processors: list[SpanProcessor] = []
-    if endpoint:
-        try:
-            processors.append(_processor(_otlp_exporter()))
-        except Exception as exc:
-            _log.warning("agentotel: OTLP exporter unavailable: %s", exc)
+    try:
+        for exporter in _exporters.span_exporters():
+            processors.append(_processor(exporter))
+    except Exception as exc:
+        _log.warning("agentotel: span exporter unavailable: %s", exc)
     if store_enabled():
         processors.append(store_processor())
     return processors
@@ -51,22 +48,21 @@ def default_tracer_provider(resource: Any, endpoint: bool) -> Any:
 
 
 def default_meter_provider(resource: Any, endpoint: bool) -> Any:
-    """A MeterProvider exporting over OTLP when an endpoint is set; ``None`` otherwise."""
-    if not endpoint:
+    """A MeterProvider exporting as ``OTEL_METRICS_EXPORTER`` asks (OTLP with a metrics
+    endpoint configured); ``None`` when nothing would export (see ``_exporters``)."""
+    from agentotel import _exporters
+
+    chosen = _exporters.metric_exporter()
+    if chosen is None:
         return None
-    try:
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-    except ImportError:
-        _log.info("agentotel: install opentelemetry-exporter-otlp-proto-http to export metrics")
-        return None
+    otlp, url = chosen
     from opentelemetry.sdk.metrics import MeterProvider
 
     from agentotel.export import _metrics
     from agentotel.telemetry import fastmetrics
 
     fast = fastmetrics.FastMeter()
-    otlp = OTLPMetricExporter()
-    exporter = _metrics.ExitAwareMetricExporter(otlp, str(getattr(otlp, "_endpoint", "")))
+    exporter = _metrics.ExitAwareMetricExporter(otlp, url)
     reader = fastmetrics.FastMetricReader(exporter, fast, resource)
     # Exit is agentotel's (bounded by AGENTOTEL_EXIT_TIMEOUT, after the spans), not the SDK's.
     provider = MeterProvider(resource=resource, metric_readers=[reader], shutdown_on_exit=False)

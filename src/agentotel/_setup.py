@@ -113,6 +113,12 @@ def _build_meter_provider(resource: Resource) -> Any:
     return _pipeline.default_meter_provider(resource, _endpoint_configured())
 
 
+def _sdk_disabled() -> bool:
+    from agentotel import _exporters
+
+    return _exporters.sdk_disabled()
+
+
 def _event_logger_provider(tracer_provider: Any) -> Any:
     """The global SDK LoggerProvider, or a new one for GenAI events (see ``_logs``)."""
     from opentelemetry import _logs as logs_api
@@ -184,6 +190,12 @@ def instrument(
             redact=redact,
             **setting_options,
         )
+        if _sdk_disabled():
+            # OTEL_SDK_DISABLED=true: no providers, no patching; the handle only records that.
+            _current = Instrumentation(
+                settings, trace.get_tracer_provider(), metrics.get_meter_provider()
+            )
+            return _current
         owns = False
         if tracer_provider is None:
             existing = trace.get_tracer_provider()
