@@ -69,6 +69,11 @@ $(CONFORMANCE_VENV)/.installed: pyproject.toml conformance/requirements.txt
 conformance: $(CONFORMANCE_VENV)/.installed
 	$(CONFORMANCE_VENV)/bin/python conformance/run.py
 
+# Real backends from PyPI (Phoenix, oteltap) in .venv-interop; see docs/interop.md.
+.PHONY: interop
+interop: $(STAMP)
+	$(BIN)/python tests/interop/run.py
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 

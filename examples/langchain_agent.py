@@ -7,7 +7,9 @@ API. The script prints the span tree it recorded: one ``invoke_agent`` root, a
 ``chat`` span per model turn (made by the openai instrumentor, nested under the
 agent: no duplicate from the LangChain layer) and an ``execute_tool`` span per tool.
 
-In an application, ``agentotel.instrument()`` does the two ``instrument`` calls below.
+``agentotel.instrument()`` sets up the providers from the user's configuration (with
+``OTEL_EXPORTER_OTLP_ENDPOINT`` set the spans go there; under ``agentotel run`` the run's
+handle is reused); an in-memory exporter is only added beside it, to print the tree.
 """
 
 from __future__ import annotations
@@ -21,12 +23,11 @@ import httpx2
 from langchain.agents import create_agent
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from agentotel.instrumentation.langchain import LangChainInstrumentor
-from agentotel.instrumentation.openai import OpenAIInstrumentor
+import agentotel
 from agentotel.testing import Reply, ScriptedModel, ToolCall, mock_transport
 
 # What the scripted model answers, turn by turn: two tools, then the answer.
@@ -89,11 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.real and not os.environ.get("OPENAI_API_KEY"):
         parser.error("--real needs OPENAI_API_KEY")
 
+    handle = agentotel.instrument(service_name="langchain_agent")
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    OpenAIInstrumentor().instrument(tracer_provider=provider)
-    LangChainInstrumentor().instrument(tracer_provider=provider)
+    handle.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
 
     agent = create_agent(
         make_model(args.real),
@@ -107,9 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in render(exporter.get_finished_spans()):
         print(line)
 
-    LangChainInstrumentor().uninstrument()
-    OpenAIInstrumentor().uninstrument()
-    provider.shutdown()
+    handle.force_flush()
+    handle.uninstrument()
     return 0
 
 

@@ -3,6 +3,8 @@
 Runs offline: agentotel's scripted model answers the real openai SDK through an
 in-process transport. Both the openai and the pydantic-ai instrumentors are on, as
 ``agentotel.instrument()`` turns them on, and each model request still gets one span.
+The providers follow the user's configuration (``OTEL_EXPORTER_OTLP_ENDPOINT`` set: the
+spans go there); an in-memory exporter is added beside them only to print the tree.
 
     python examples/pydantic_ai_agent.py
 """
@@ -11,15 +13,14 @@ from __future__ import annotations
 
 import httpx2
 import openai
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic_ai import Agent
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
-from agentotel.instrumentation.openai import OpenAIInstrumentor
-from agentotel.instrumentation.pydantic_ai import PydanticAIInstrumentor
+import agentotel
 from agentotel.testing import Reply, ScriptedModel, ToolCall, mock_transport, span_tree
 
 
@@ -29,12 +30,9 @@ def print_tree(spans: tuple[ReadableSpan, ...]) -> None:
 
 
 def main() -> None:
+    handle = agentotel.instrument(service_name="pydantic_ai_agent")
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    # agentotel.instrument() does this for every installed library; here by hand, on our provider.
-    OpenAIInstrumentor().instrument(tracer_provider=provider)
-    PydanticAIInstrumentor().instrument(tracer_provider=provider)
+    handle.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
 
     scripted = ScriptedModel(
         [Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"})]), Reply(text="Sunny, 21°C.")]
@@ -58,6 +56,8 @@ def main() -> None:
     print_tree(spans)
     chats = sum(1 for s in spans if s.name.startswith("chat "))
     print(f"spans for {len(scripted.requests)} model requests: {chats} chat spans")
+    handle.force_flush()
+    handle.uninstrument()
 
 
 if __name__ == "__main__":

@@ -28,22 +28,19 @@ def _processor(exporter: Any) -> SpanProcessor:
     return BatchSpanProcessor(exporter)
 
 
-def _otlp_exporter() -> Any:
-    from agentotel.export import OTLPSpanExporter
-
-    return OTLPSpanExporter()
-
-
 def default_processors(endpoint: bool) -> list[SpanProcessor]:
-    """OTLP when an endpoint is configured; the local store when none is, or when asked for."""
+    """The exporters ``OTEL_TRACES_EXPORTER`` asks for (OTLP only with an endpoint configured,
+    see ``_exporters``); the local store when no endpoint is, or when asked for.
+    ``endpoint`` is kept for callers; the environment decides."""
+    from agentotel import _exporters
     from agentotel.store import store_enabled, store_processor
 
     processors: list[SpanProcessor] = []
-    if endpoint:
-        try:
-            processors.append(_processor(_otlp_exporter()))
-        except Exception as exc:
-            _log.warning("agentotel: OTLP exporter unavailable: %s", exc)
+    try:
+        for exporter in _exporters.span_exporters():
+            processors.append(_processor(exporter))
+    except Exception as exc:
+        _log.warning("agentotel: span exporter unavailable: %s", exc)
     if store_enabled():
         processors.append(store_processor())
     return processors
@@ -62,16 +59,19 @@ def default_tracer_provider(resource: Any, endpoint: bool) -> Any:
 
 
 def default_meter_provider(resource: Any, endpoint: bool) -> Any:
-    """A MeterProvider exporting over OTLP when an endpoint is set and serving Prometheus
-    when asked (docs/metrics.md); ``None`` when neither is.
+    """A MeterProvider exporting as ``OTEL_METRICS_EXPORTER`` asks (OTLP with a metrics
+    endpoint configured, see ``_exporters``) and serving Prometheus when asked
+    (docs/metrics.md); ``None`` when nothing would export.
 
     With one reader the provider takes agentotel's fast metric path; with both (OTLP and
     Prometheus) it records through the SDK's instruments, which keep each reader's own
     temporality (docs/metrics.md).
     """
+    from agentotel import _exporters
     from agentotel.export import prometheus
 
-    if not endpoint and prometheus.settings_from_env() is None:
+    chosen = _exporters.metric_exporter()
+    if chosen is None and prometheus.settings_from_env() is None:
         return None
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
@@ -81,15 +81,10 @@ def default_meter_provider(resource: Any, endpoint: bool) -> Any:
 
     readers: list[Any] = []
     exporter = None
-    if endpoint:
-        try:
-            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-        except ImportError:
-            _log.info("agentotel: install opentelemetry-exporter-otlp-proto-http to export metrics")
-        else:
-            otlp = OTLPMetricExporter()
-            exporter = _metrics.ExitAwareMetricExporter(otlp, str(getattr(otlp, "_endpoint", "")))
-            readers.append(PeriodicExportingMetricReader(exporter))
+    if chosen is not None:
+        otlp, url = chosen
+        exporter = _metrics.ExitAwareMetricExporter(otlp, url)
+        readers.append(PeriodicExportingMetricReader(exporter))
     prometheus.add_reader(readers, resource)
     if not readers:
         return None

@@ -113,6 +113,27 @@ def _build_meter_provider(resource: Resource) -> Any:
     return _pipeline.default_meter_provider(resource, _endpoint_configured())
 
 
+def _sdk_disabled() -> bool:
+    from agentotel import _exporters
+
+    return _exporters.sdk_disabled()
+
+
+def _event_logger_provider(tracer_provider: Any) -> Any:
+    """The global SDK LoggerProvider, or a new one for GenAI events (see ``_logs``)."""
+    from opentelemetry import _logs as logs_api
+
+    existing = logs_api.get_logger_provider()
+    if _is_sdk_provider(existing):
+        return existing
+    from agentotel import _logs
+
+    resource = getattr(tracer_provider, "resource", None) or _resource(None)
+    provider = _logs.default_logger_provider(resource)
+    logs_api.set_logger_provider(provider)
+    return provider
+
+
 def _is_sdk_provider(provider: Any) -> bool:
     return not type(provider).__name__.startswith(("Proxy", "NoOp", "_Proxy"))
 
@@ -169,6 +190,12 @@ def instrument(
             redact=redact,
             **setting_options,
         )
+        if _sdk_disabled():
+            # OTEL_SDK_DISABLED=true: no providers, no patching; the handle only records that.
+            _current = Instrumentation(
+                settings, trace.get_tracer_provider(), metrics.get_meter_provider()
+            )
+            return _current
         owns = False
         if tracer_provider is None:
             existing = trace.get_tracer_provider()
@@ -194,6 +221,8 @@ def instrument(
                 register = getattr(processor, "register_metrics", None)
                 if callable(register):
                     register(meter_provider)
+        if logger_provider is None and settings.content.on_event:
+            logger_provider = _event_logger_provider(tracer_provider)
         handle = Instrumentation(settings, tracer_provider, meter_provider, owns_providers=owns)
         only = set(libraries) if libraries is not None else None
         kwargs = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
@@ -151,6 +152,7 @@ class ContentRecorder:
                 base[key] = value
         base.update(event_attrs)
         logger.emit(
+            timestamp=time.time_ns(),
             event_name=semconv.EVENT_INFERENCE_DETAILS,
             attributes=base,
             context=trace.set_span_in_context(inv.span),
