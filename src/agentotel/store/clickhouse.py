@@ -71,6 +71,7 @@ CACHE_READ = _count(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)
 CACHE_CREATION = (f"coalesce({_count(semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS)}, "
                   f"{_count(semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)})")  # fmt: skip
 RUN = f"ResourceAttributes[{literal(semconv.AGENTOTEL_RUN_ID)}]"
+REVISION = f"ResourceAttributes[{literal(semconv.VCS_REF_HEAD_REVISION)}]"
 TOKEN_SUMS = ", ".join(f"sum(ifNull({e}, 0))" for e in (IN_TOKENS, OUT_TOKENS, CACHE_READ,
                                                          CACHE_CREATION))  # fmt: skip
 
@@ -358,7 +359,39 @@ class ClickHouseStore:
         )  # fmt: skip
         return [_summary(r) for r in self._q(sql)]
 
+    # -- not yet on ClickHouse: one clear message instead of a wrong or empty answer ---------
+    def _unsupported(self, what: str) -> StoreError:
+        return StoreError(f"{what} is not supported on a ClickHouse store yet (use a local store)")
+
+    def run_ids(self, limit: int = 1000) -> list[str]:
+        found = self._q(
+            f"SELECT {RUN} AS run, max(Timestamp) AS last FROM {self.table} WHERE run != '' "
+            f"GROUP BY run ORDER BY last DESC LIMIT {max(0, int(limit))}"
+        )
+        return [str(r[0]) for r in found]
+
+    def revisions(self, limit: int = 1000) -> list[str]:
+        found = self._q(
+            f"SELECT {REVISION} AS rev, max(Timestamp) AS last FROM {self.table} "
+            f"WHERE rev != '' GROUP BY rev ORDER BY last DESC LIMIT {max(0, int(limit))}"
+        )
+        return [str(r[0]) for r in found]
+
+    def resolve_span_id(self, prefix: str, limit: int = 5) -> list[tuple[str, str]]:
+        raise self._unsupported("looking a span up by id")
+
+    def tables(self) -> dict[str, list[str]]:
+        raise self._unsupported("the schema listing")
+
+    def has_attribute(self, key: str) -> bool:
+        return True  # --where keys are not checked against a ClickHouse table
+
+    def attribute_keys(self, sample: int = 10_000) -> list[Any]:
+        raise self._unsupported("the attribute-key listing")
+
     def list_traces(self, flt: TraceFilter) -> list[TraceSummary]:
+        if getattr(flt, "failed", False):
+            raise self._unsupported("--failed")
         """The newest traces, found in a window that widens from the last hour as needed.
 
         Grouping a week of spans by trace costs seconds, so candidates come from the
@@ -504,9 +537,16 @@ class ClickHouseStore:
         return out
 
     def sql(
-        self, text: str, limit: int, timeout_s: float | None = None
+        self,
+        text: str,
+        limit: int,
+        timeout_s: float | None = None,
+        prices: Any = None,
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run one read-only statement (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN) with readonly=1."""
+        """Run one read-only statement (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN) with readonly=1.
+
+        The ``span_costs``/``trace_costs`` views (``prices``) exist on SQLite stores only.
+        """
         statement = text.strip().rstrip(";").strip()
         if not _READ_ONLY_START.match(statement) or ";" in statement:
             raise InvalidQuery("only one SELECT, WITH, DESCRIBE, SHOW or EXPLAIN statement runs")
