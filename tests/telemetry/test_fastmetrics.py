@@ -242,6 +242,8 @@ def test_the_escape_hatch_builds_plain_sdk_providers(monkeypatch: Any) -> None:
     from agentotel.telemetry.fasttrace import FastTracerProvider
 
     monkeypatch.setenv("AGENTOTEL_STORE", "off")
+    # The environment decides what exports (see _exporters): an endpoint nothing listens on.
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
     resource = Resource.create({})
     assert type(_pipeline.default_tracer_provider(resource, False)) is FastTracerProvider
     meters = _pipeline.default_meter_provider(resource, True)
